@@ -1,0 +1,22 @@
+/*
+ * p3_scan.h - the one SIMD helper of the parser (private). The grammar code
+ * calls these and never sees an intrinsic. Every implementation (scalar,
+ * SSE2, AVX2, AVX-512) returns exactly the same index for the same input.
+ */
+#ifndef P3_SCAN_H
+#define P3_SCAN_H
+
+#include <stddef.h>
+
+/* Index of the first octet of p[0..n) outside 0x20..0x7E (CR, LF, NUL, any
+ * other control character, DEL, 8-bit), or n when there is none. */
+size_t p3_scan_special(const char *p, size_t n);
+
+/* Index of the first position i in [0, n) that a multi-line body decoder
+ * must look at, or n. With prev(0) = prev and prev(i) = p[i-1]:
+ *   p[i] == '\n' and prev(i) != '\r'   (a bare LF)
+ *   prev(i) == '\r' and p[i] != '\n'   (a CR not followed by LF)
+ *   prev(i) == '\n' and p[i] == '.'    (a dot at the start of a line) */
+size_t p3_scan_body(const char *p, size_t n, unsigned char prev);
+
+#endif
