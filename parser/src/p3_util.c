@@ -19,7 +19,7 @@ static p3_errno dec(const char *p, size_t n, uint64_t max, uint64_t *out, size_t
         if (v > (max - d) / 10) {
             /* Keep scanning: a later non-digit is the more useful report. */
             for (size_t j = i + 1; j < n; j++)
-                if ((unsigned char)p[j] - '0' > 9u) {
+                if ((unsigned)((unsigned char)p[j] - '0') > 9u) {
                     *bad = j;
                     return P3_E_NUMBER;
                 }
