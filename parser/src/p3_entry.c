@@ -1,0 +1,235 @@
+/* Entries of multi-line answers as a client reads them: scan listings
+ * (LIST), unique-id listings (UIDL) and capability lines (CAPA). The first
+ * two sit in the benchmark's hot path: one pass, no strlen, no per-octet
+ * calls. */
+#include <stdint.h>
+#include <string.h>
+
+#include "p3_scan.h"
+#include "p3_util.h"
+#include "pop3parse.h"
+
+static int fail(p3_diag *diag, p3_errno code, size_t offset)
+{
+    if (diag) {
+        diag->code = code;
+        diag->offset = offset;
+        /* The caller already holds the whole line (it was split off by
+         * p3_ml_line or p3_status_parse): nothing is left to discard. */
+        diag->skip = 0;
+    }
+    return P3_ERROR;
+}
+
+static inline size_t skip_spaces(const char *s, size_t i, size_t n)
+{
+    while (i < n && s[i] == ' ')
+        i++;
+    return i;
+}
+
+static inline size_t field_end(const char *s, size_t i, size_t n)
+{
+    while (i < n && s[i] != ' ')
+        i++;
+    return i;
+}
+
+/* "n" SP: the message number every listing starts with. Returns the offset
+ * just past its separating space, or 0 with *diag set (0 is never a valid
+ * result: a number and a space take at least two octets). */
+static inline size_t lead_number(const char *s, size_t n, unsigned flags, p3_errno structure,
+                                 uint32_t *num, p3_diag *diag)
+{
+    size_t a = 0;
+    if (flags & P3_LENIENT_SPACING)
+        a = skip_spaces(s, 0, n);
+    size_t i = field_end(s, a, n);
+    if (i == a) {
+        fail(diag, structure, a);
+        return 0;
+    }
+    size_t bad;
+    p3_errno e = p3_dec_u32(s + a, i - a, num, &bad);
+    if (e != P3_E_OK) {
+        fail(diag, e, a + bad);
+        return 0;
+    }
+    if (i == n) {
+        fail(diag, structure, n);
+        return 0;
+    }
+    i++;
+    if (flags & P3_LENIENT_SPACING)
+        i = skip_spaces(s, i, n);
+    return i;
+}
+
+/* RFC 1939 section 5 (LIST): "A scan listing consists of the message-number
+ * of the message, followed by a single space and the exact size of the
+ * message in octets. [...] This memo makes no requirement on what follows
+ * the message size in the scan listing." */
+int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets, p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n;
+    uint32_t m;
+    size_t b = lead_number(s, n, flags, P3_E_LIST_ENTRY, &m, diag);
+    if (b == 0)
+        return P3_ERROR;
+    size_t i = field_end(s, b, n);
+    if (i == b)
+        return fail(diag, P3_E_LIST_ENTRY, b);
+    uint64_t o;
+    size_t bad;
+    p3_errno e = p3_dec_u64(s + b, i - b, &o, &bad);
+    if (e != P3_E_OK)
+        return fail(diag, e, b + bad);
+    *msg = m;
+    *octets = o;
+    return 0;
+}
+
+/* Nonzero when any octet of w is outside 0x21..0x7E. The subtraction test
+ * flags bytes below 0x21 exactly for "any" purposes (false positives only
+ * above a true one); the addition test flags bytes at or above 0x7F (a
+ * carry out of 0xFF only marks a byte that is already bad). */
+static inline uint64_t word_bad(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    return (((w - ones * 0x21) & ~w) | ((w + ones * 0x01) | w)) & high;
+}
+
+/* RFC 1939 section 7 (UIDL): "A unique-id listing consists of the
+ * message-number of the message, followed by a single space and the
+ * unique-id of the message. No information follows the unique-id in the
+ * unique-id listing. The unique-id of a message is an arbitrary
+ * server-determined string, consisting of one to 70 characters in the range
+ * 0x21 to 0x7E". A space inside what follows the number is therefore
+ * "information after the unique-id" (P3_E_UIDL_ENTRY), never a uid octet,
+ * even with P3_LENIENT_UID. */
+int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n;
+    uint32_t m;
+    size_t u = lead_number(s, n, flags, P3_E_UIDL_ENTRY, &m, diag);
+    if (u == 0)
+        return P3_ERROR;
+    size_t e = n;
+    if (flags & P3_LENIENT_SPACING)
+        while (e > u && s[e - 1] == ' ')
+            e--;
+
+    /* Eight octets at a time; the exact place is only looked for when
+     * something is wrong. */
+    size_t k = u;
+    uint64_t bad = 0;
+    for (; k + 8 <= e; k += 8) {
+        uint64_t w;
+        memcpy(&w, s + k, 8);
+        bad |= word_bad(w);
+    }
+    for (; k < e; k++)
+        bad |= (unsigned char)(s[k] - 0x21) > 0x5du;
+    if (bad) {
+        for (k = u; k < e; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c == ' ')
+                return fail(diag, P3_E_UIDL_ENTRY, k);
+            if ((unsigned char)(c - 0x21) > 0x5du && !(flags & P3_LENIENT_UID))
+                return fail(diag, P3_E_UID_CHAR, k);
+        }
+    }
+    size_t un = e - u;
+    if ((un < P3_MIN_UID || un > P3_MAX_UID) && !(flags & P3_LENIENT_UID))
+        return fail(diag, P3_E_UID_LENGTH, un < P3_MIN_UID ? u : u + P3_MAX_UID);
+    *msg = m;
+    *uid = (p3_slice){s + u, un};
+    return 0;
+}
+
+/* RFC 2449 section 3:
+ *   capability = capa-tag *(SP param) CRLF   ;512 octets maximum
+ *   capa-tag   = 1*cchar
+ *   cchar      = %x21-2D / %x2F-7F   ;printable ASCII, excluding "."
+ *   param      = 1*VCHAR
+ * %x7F is in the cchar range but is no printable ASCII (the rule's own
+ * comment): it is treated as the control it is, like everywhere else. */
+int p3_capa_line(p3_slice line, unsigned flags, p3_capa *out, p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n;
+    unsigned lenient = 0;
+    /* line holds no CRLF: 510 octets of it fill the 512. */
+    if (n > P3_MAX_CAPA_LINE - 2) {
+        if (!(flags & P3_LENIENT_LONG_LINE))
+            return fail(diag, P3_E_LINE_TOO_LONG, P3_MAX_CAPA_LINE - 2);
+        lenient |= P3_LENIENT_LONG_LINE;
+    }
+
+    for (size_t i = 0; (i += p3_scan_special(s + i, n - i)) < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        p3_errno e;
+        unsigned bit;
+        if (c == 0) {
+            e = P3_E_NUL;
+            bit = 0;
+        } else if (c >= 0x80) {
+            e = P3_E_EIGHT_BIT;
+            bit = P3_LENIENT_EIGHT_BIT;
+        } else if (c == '\r') {
+            e = P3_E_BARE_CR;
+            bit = P3_LENIENT_BARE_CR;
+        } else if (c == '\n') {
+            e = P3_E_BARE_LF;
+            bit = P3_LENIENT_BARE_LF;
+        } else {
+            e = P3_E_CTL;
+            bit = P3_LENIENT_CTL;
+        }
+        if (!(flags & bit))
+            return fail(diag, e, i);
+        lenient |= bit;
+    }
+
+    p3_capa c;
+    c.nparams = 0;
+    size_t i = 0;
+    if (n > 0 && s[0] == ' ') {
+        if (!(flags & P3_LENIENT_SPACING))
+            return fail(diag, P3_E_CAPA_LINE, 0);
+        lenient |= P3_LENIENT_SPACING;
+        i = skip_spaces(s, 0, n);
+    }
+    size_t t = i;
+    for (; i < n && s[i] != ' '; i++)
+        if (s[i] == '.')
+            return fail(diag, P3_E_CAPA_LINE, i);
+    if (i == t)
+        return fail(diag, P3_E_CAPA_LINE, t);
+    c.tag = (p3_slice){s + t, i - t};
+
+    /* Here s[i] is a space or i == n. */
+    while (i < n) {
+        size_t sp = i++;
+        if (i == n || s[i] == ' ') {
+            if (!(flags & P3_LENIENT_SPACING))
+                return fail(diag, P3_E_CAPA_LINE, i == n ? sp : i);
+            lenient |= P3_LENIENT_SPACING;
+            i = skip_spaces(s, i, n);
+            if (i == n)
+                break;
+        }
+        if (c.nparams == P3_MAX_CAPA_PARAMS)
+            return fail(diag, P3_E_CAPA_LINE, i);
+        size_t a = i;
+        i = field_end(s, i, n);
+        c.params[c.nparams++] = (p3_slice){s + a, i - a};
+    }
+    out->tag = c.tag;
+    out->nparams = c.nparams;
+    memcpy(out->params, c.params, c.nparams * sizeof c.params[0]);
+    out->lenient = lenient;
+    return 0;
+}
