@@ -1,9 +1,23 @@
-/* The scan helper: a scalar reference now; SIMD paths and run-time dispatch
- * are added beside it with identical results. */
+/* The scan helper: a scalar reference, SSE2, AVX2 and AVX-512BW versions with
+ * identical results, and the run-time dispatch between them. */
 #include "p3_scan.h"
 #include "pop3parse.h"
 
-size_t p3_scan_special(const char *p, size_t n)
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define P3_X86 1
+#include <immintrin.h>
+#else
+#define P3_X86 0
+#endif
+
+/* ------------------------------------------------------------------------
+ * Scalar reference: the definitions in p3_scan.h, literally.
+ */
+static size_t special_scalar(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
@@ -13,29 +27,479 @@ size_t p3_scan_special(const char *p, size_t n)
     return n;
 }
 
-size_t p3_scan_body(const char *p, size_t n, unsigned char prev)
+static size_t body_scalar(const char *p, size_t n, unsigned char prev, size_t *lf)
 {
+    size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if ((c == '\n') != (prev == '\r'))
+        if ((c == '\n') != (prev == '\r') || (prev == '\n' && c == '.')) {
+            *lf = count;
             return i;
-        if (prev == '\n' && c == '.')
-            return i;
+        }
+        count += c == '\n';
         prev = c;
+    }
+    *lf = count;
+    return n;
+}
+
+static size_t eol_scalar(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\r' || p[i] == '\n')
+            return i;
+    return n;
+}
+
+/* ------------------------------------------------------------------------
+ * SWAR on 8 octets, for the short calls (command lines are ~10 octets) where
+ * setting up a vector costs more than it saves. Every per-octet test below is
+ * exact (no carries cross octets), so the lowest flagged octet is the answer.
+ */
+#define P3_LO7 0x7f7f7f7f7f7f7f7full
+#define P3_HI1 0x8080808080808080ull
+#define P3_ONES 0x0101010101010101ull
+
+static inline uint64_t load64(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+static inline uint64_t swar_special(uint64_t x)
+{
+    uint64_t lo = x & P3_LO7;
+    uint64_t ge20 = lo + 0x6060606060606060ull; /* bit 7: low 7 bits >= 0x20 */
+    uint64_t is7f = lo + P3_ONES;               /* bit 7: low 7 bits == 0x7f */
+    return (~ge20 | is7f | x) & P3_HI1;
+}
+
+static inline uint64_t swar_zero(uint64_t y)
+{
+    return ~(((y & P3_LO7) + P3_LO7) | y | P3_LO7);
+}
+
+static inline uint64_t swar_eol(uint64_t x)
+{
+    return swar_zero(x ^ (P3_ONES * '\n')) | swar_zero(x ^ (P3_ONES * '\r'));
+}
+
+/* n < 16: two overlapping 8-octet loads cover 8..15; the first load was clean
+ * when the second is looked at, so its lowest flag is the first one. */
+static inline size_t special_short(const char *p, size_t n)
+{
+    if (n < 8)
+        return special_scalar(p, n);
+    uint64_t m = swar_special(load64(p));
+    if (m)
+        return (size_t)__builtin_ctzll(m) >> 3;
+    m = swar_special(load64(p + n - 8));
+    return m ? n - 8 + ((size_t)__builtin_ctzll(m) >> 3) : n;
+}
+
+static inline size_t eol_short(const char *p, size_t n)
+{
+    if (n < 8)
+        return eol_scalar(p, n);
+    uint64_t m = swar_eol(load64(p));
+    if (m)
+        return (size_t)__builtin_ctzll(m) >> 3;
+    m = swar_eol(load64(p + n - 8));
+    return m ? n - 8 + ((size_t)__builtin_ctzll(m) >> 3) : n;
+}
+
+/* The body events of a 64-octet block from its LF, CR and dot bit masks;
+ * *carry holds bit 0 = previous octet was CR, bit 1 = it was LF. */
+static inline uint64_t body_events(uint64_t lf, uint64_t cr, uint64_t dot, unsigned *carry)
+{
+    uint64_t pcr = (cr << 1) | (*carry & 1u);
+    uint64_t plf = (lf << 1) | ((*carry >> 1) & 1u);
+    *carry = (unsigned)(cr >> 63) | (unsigned)(lf >> 63) << 1;
+    return (lf ^ pcr) | (plf & dot);
+}
+
+static inline unsigned carry_of(unsigned char prev)
+{
+    return (prev == '\r') | (unsigned)(prev == '\n') << 1;
+}
+
+static inline size_t body_hit(size_t i, uint64_t ev, uint64_t lf, size_t count, size_t *lf_out)
+{
+    unsigned k = (unsigned)__builtin_ctzll(ev);
+    uint64_t before = k ? lf & (~0ull >> (64 - k)) : 0;
+    *lf_out = count + (size_t)__builtin_popcountll(before);
+    return i + k;
+}
+
+static size_t body_tail(const char *p, size_t i, size_t n, unsigned char prev, size_t count,
+                        size_t *lf)
+{
+    size_t more;
+    size_t r = body_scalar(p + i, n - i, i ? (unsigned char)p[i - 1] : prev, &more);
+    *lf = count + more;
+    return i + r;
+}
+
+#if P3_X86
+/* ------------------------------------------------------------------------
+ * SSE2 (baseline on x86-64).
+ */
+__attribute__((target("sse2"))) static size_t special_sse2(const char *p, size_t n)
+{
+    if (n < 16)
+        return special_short(p, n);
+    const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f);
+    size_t i = 0;
+    for (;;) {
+        if (i + 16 > n)
+            i = n - 16; /* overlap: octets before i are known clean */
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: 8-bit octets are negative, so "< 0x20" catches them */
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        if (i + 16 == n)
+            return n;
+        i += 16;
+    }
+}
+
+__attribute__((target("sse2"))) static size_t eol_sse2(const char *p, size_t n)
+{
+    if (n < 16)
+        return eol_short(p, n);
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    size_t i = 0;
+    for (;;) {
+        if (i + 16 > n)
+            i = n - 16;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        if (i + 16 == n)
+            return n;
+        i += 16;
+    }
+}
+
+__attribute__((target("sse2"))) static inline uint64_t mask16x4(const char *p, __m128i c)
+{
+    uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const void *)p), c));
+    uint64_t m1 =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const void *)(p + 16)), c));
+    uint64_t m2 =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const void *)(p + 32)), c));
+    uint64_t m3 =
+        (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128((const void *)(p + 48)), c));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+
+__attribute__((target("sse2"))) static size_t body_sse2(const char *p, size_t n,
+                                                        unsigned char prev, size_t *lf)
+{
+    const __m128i vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r'), vdot = _mm_set1_epi8('.');
+    unsigned carry = carry_of(prev);
+    size_t count = 0, i = 0;
+    for (; i + 64 <= n; i += 64) {
+        uint64_t l = mask16x4(p + i, vlf);
+        uint64_t ev = body_events(l, mask16x4(p + i, vcr), mask16x4(p + i, vdot), &carry);
+        if (ev)
+            return body_hit(i, ev, l, count, lf);
+        count += (size_t)__builtin_popcountll(l);
+    }
+    return body_tail(p, i, n, prev, count, lf);
+}
+
+/* ------------------------------------------------------------------------
+ * AVX2.
+ */
+__attribute__((target("avx2"))) static size_t special_avx2(const char *p, size_t n)
+{
+    if (n < 32)
+        return special_sse2(p, n);
+    const __m256i lo = _mm256_set1_epi8(0x20), del = _mm256_set1_epi8(0x7f);
+    size_t i = 0;
+    for (;;) {
+        if (i + 32 > n)
+            i = n - 32;
+        __m256i v = _mm256_loadu_si256((const void *)(p + i));
+        unsigned m = (unsigned)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpgt_epi8(lo, v), _mm256_cmpeq_epi8(v, del)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        if (i + 32 == n)
+            return n;
+        i += 32;
+    }
+}
+
+__attribute__((target("avx2"))) static size_t eol_avx2(const char *p, size_t n)
+{
+    if (n < 32)
+        return eol_sse2(p, n);
+    const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+    size_t i = 0;
+    for (;;) {
+        if (i + 32 > n)
+            i = n - 32;
+        __m256i v = _mm256_loadu_si256((const void *)(p + i));
+        unsigned m = (unsigned)_mm256_movemask_epi8(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, cr), _mm256_cmpeq_epi8(v, lf)));
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+        if (i + 32 == n)
+            return n;
+        i += 32;
+    }
+}
+
+__attribute__((target("avx2"))) static size_t body_avx2(const char *p, size_t n,
+                                                        unsigned char prev, size_t *lf)
+{
+    const __m256i vlf = _mm256_set1_epi8('\n'), vcr = _mm256_set1_epi8('\r'),
+                  vdot = _mm256_set1_epi8('.');
+    unsigned carry = carry_of(prev);
+    size_t count = 0, i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256i a = _mm256_loadu_si256((const void *)(p + i));
+        __m256i b = _mm256_loadu_si256((const void *)(p + i + 32));
+        uint64_t l = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vlf)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vlf)) << 32;
+        uint64_t c = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vcr)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vcr)) << 32;
+        uint64_t d = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vdot)) |
+                     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vdot)) << 32;
+        uint64_t ev = body_events(l, c, d, &carry);
+        if (ev)
+            return body_hit(i, ev, l, count, lf);
+        count += (size_t)__builtin_popcountll(l);
+    }
+    return body_tail(p, i, n, prev, count, lf);
+}
+
+/* ------------------------------------------------------------------------
+ * AVX-512BW. Masked loads never fault on the masked-off octets, so the tail
+ * needs no scalar loop; the load mask is applied to every result because
+ * masked-off lanes read as 0x00.
+ */
+#define P3_AVX512 __attribute__((target("avx512f,avx512bw,bmi,bmi2,popcnt")))
+
+static inline uint64_t tail_mask(size_t r)
+{
+    return r >= 64 ? ~0ull : (1ull << r) - 1;
+}
+
+P3_AVX512 static size_t special_avx512(const char *p, size_t n)
+{
+    const __m512i lo = _mm512_set1_epi8(0x20), del = _mm512_set1_epi8(0x7f);
+    size_t i = 0;
+    for (; i < n; i += 64) {
+        uint64_t k = tail_mask(n - i);
+        __m512i v = _mm512_maskz_loadu_epi8(k, p + i);
+        uint64_t m = (_mm512_cmplt_epi8_mask(v, lo) | _mm512_cmpeq_epi8_mask(v, del)) & k;
+        if (m)
+            return i + (size_t)__builtin_ctzll(m);
     }
     return n;
 }
 
-static p3_impl current = P3_IMPL_SCALAR;
+P3_AVX512 static size_t eol_avx512(const char *p, size_t n)
+{
+    const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
+    size_t i = 0;
+    for (; i < n; i += 64) {
+        uint64_t k = tail_mask(n - i);
+        __m512i v = _mm512_maskz_loadu_epi8(k, p + i);
+        uint64_t m = _mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, lf);
+        if (m)
+            return i + (size_t)__builtin_ctzll(m);
+    }
+    return n;
+}
 
-int p3_impl_available(p3_impl i) { return i == P3_IMPL_SCALAR; }
-p3_impl p3_impl_get(void) { return current; }
+/* One block with the previous octets loaded unaligned from p - 1: the whole
+ * event test stays in mask registers. */
+P3_AVX512 static inline __mmask64 body_ev512(__m512i v, __m512i vp, __mmask64 kl)
+{
+    __mmask64 kcr = _mm512_cmpeq_epi8_mask(vp, _mm512_set1_epi8('\r'));
+    __mmask64 kpl = _mm512_cmpeq_epi8_mask(vp, _mm512_set1_epi8('\n'));
+    __mmask64 sol = _mm512_mask_cmpeq_epi8_mask(kpl, v, _mm512_set1_epi8('.'));
+    return _kor_mask64(_kxor_mask64(kl, kcr), sol);
+}
+
+P3_AVX512 static size_t body_avx512(const char *p, size_t n, unsigned char prev, size_t *lf)
+{
+    const __m512i vlf = _mm512_set1_epi8('\n');
+    /* The first block has no p[-1]: its previous octets come from the masks. */
+    unsigned carry = carry_of(prev);
+    uint64_t k = tail_mask(n);
+    __m512i v = _mm512_maskz_loadu_epi8(k, p);
+    uint64_t l = _mm512_cmpeq_epi8_mask(v, vlf);
+    uint64_t ev = body_events(l, _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')),
+                              _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')), &carry) &
+                  k;
+    if (ev)
+        return body_hit(0, ev, l, 0, lf);
+    size_t count = (size_t)__builtin_popcountll(l), i = 64;
+    for (; i + 128 <= n; i += 128) {
+        __m512i a = _mm512_loadu_si512((const void *)(p + i));
+        __m512i b = _mm512_loadu_si512((const void *)(p + i + 64));
+        __mmask64 la = _mm512_cmpeq_epi8_mask(a, vlf), lb = _mm512_cmpeq_epi8_mask(b, vlf);
+        __mmask64 ea = body_ev512(a, _mm512_loadu_si512((const void *)(p + i - 1)), la);
+        __mmask64 eb = body_ev512(b, _mm512_loadu_si512((const void *)(p + i + 63)), lb);
+        if (!_kortestz_mask64_u8(ea, eb)) {
+            if (ea)
+                return body_hit(i, ea, la, count, lf);
+            return body_hit(i + 64, eb, lb, count + (size_t)__builtin_popcountll(la), lf);
+        }
+        count += (size_t)__builtin_popcountll(_cvtmask64_u64(la)) +
+                 (size_t)__builtin_popcountll(_cvtmask64_u64(lb));
+    }
+    for (; i < n; i += 64) {
+        k = tail_mask(n - i);
+        v = _mm512_maskz_loadu_epi8(k, p + i);
+        l = _mm512_cmpeq_epi8_mask(v, vlf);
+        ev = body_ev512(v, _mm512_maskz_loadu_epi8(k, p + i - 1), l) & k;
+        if (ev)
+            return body_hit(i, ev, l, count, lf);
+        count += (size_t)__builtin_popcountll(l);
+    }
+    *lf = count;
+    return n;
+}
+#endif /* P3_X86 */
+
+/* ------------------------------------------------------------------------
+ * Dispatch. The table pointer starts at a resolver that picks the best
+ * implementation and then forwards the call, so the hot path is one load and
+ * one indirect call with no "initialised yet?" test. Concurrent first calls
+ * all store the same pointer.
+ */
+struct scan_ops {
+    p3_impl impl;
+    size_t (*special)(const char *, size_t);
+    size_t (*body)(const char *, size_t, unsigned char, size_t *);
+    size_t (*eol)(const char *, size_t);
+};
+
+static const struct scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
+                                           eol_scalar};
+#if P3_X86
+static const struct scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2};
+static const struct scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2};
+static const struct scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
+                                           eol_avx512};
+#endif
+
+static size_t special_resolve(const char *p, size_t n);
+static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
+static size_t eol_resolve(const char *p, size_t n);
+static const struct scan_ops ops_resolve = {P3_IMPL_AUTO, special_resolve, body_resolve,
+                                            eol_resolve};
+
+static _Atomic(const struct scan_ops *) cur_ops = &ops_resolve;
+
+static const struct scan_ops *ops_for(p3_impl i)
+{
+    switch (i) {
+#if P3_X86
+    case P3_IMPL_SSE2:
+        return &ops_sse2;
+    case P3_IMPL_AVX2:
+        return &ops_avx2;
+    case P3_IMPL_AVX512:
+        return &ops_avx512;
+#endif
+    case P3_IMPL_SCALAR:
+        return &ops_scalar;
+    default:
+        return NULL;
+    }
+}
+
+int p3_impl_available(p3_impl i)
+{
+    switch (i) {
+    case P3_IMPL_SCALAR:
+        return 1;
+#if P3_X86
+    case P3_IMPL_SSE2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("sse2") != 0;
+    case P3_IMPL_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") != 0;
+    case P3_IMPL_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+               __builtin_cpu_supports("popcnt");
+#endif
+    default:
+        return 0;
+    }
+}
+
+static p3_impl best_impl(void)
+{
+    for (p3_impl i = P3_IMPL_AVX512; i > P3_IMPL_SCALAR; i = (p3_impl)(i - 1))
+        if (p3_impl_available(i))
+            return i;
+    return P3_IMPL_SCALAR;
+}
+
+static const struct scan_ops *resolve(void)
+{
+    const struct scan_ops *o = atomic_load_explicit(&cur_ops, memory_order_relaxed);
+    if (o == &ops_resolve) {
+        o = ops_for(best_impl());
+        atomic_store_explicit(&cur_ops, o, memory_order_relaxed);
+    }
+    return o;
+}
+
+static size_t special_resolve(const char *p, size_t n) { return resolve()->special(p, n); }
+static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf)
+{
+    return resolve()->body(p, n, prev, lf);
+}
+static size_t eol_resolve(const char *p, size_t n) { return resolve()->eol(p, n); }
+
+static inline const struct scan_ops *ops(void)
+{
+    return atomic_load_explicit(&cur_ops, memory_order_relaxed);
+}
+
+size_t p3_scan_special(const char *p, size_t n) { return ops()->special(p, n); }
+
+size_t p3_scan_body(const char *p, size_t n, unsigned char prev)
+{
+    size_t lf;
+    return ops()->body(p, n, prev, &lf);
+}
+
+size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf)
+{
+    return ops()->body(p, n, prev, lf);
+}
+
+size_t p3_scan_eol(const char *p, size_t n) { return ops()->eol(p, n); }
+
+p3_impl p3_impl_get(void) { return resolve()->impl; }
+
 p3_impl p3_impl_set(p3_impl want)
 {
-    if (want == P3_IMPL_AUTO || p3_impl_available(want))
-        current = P3_IMPL_SCALAR;
-    return current;
+    if (want == P3_IMPL_AUTO)
+        atomic_store_explicit(&cur_ops, ops_for(best_impl()), memory_order_relaxed);
+    else if (ops_for(want) && p3_impl_available(want))
+        atomic_store_explicit(&cur_ops, ops_for(want), memory_order_relaxed);
+    return p3_impl_get();
 }
+
 const char *p3_impl_name(p3_impl i)
 {
     static const char *const names[] = {"auto", "scalar", "sse2", "avx2", "avx512"};

@@ -2,6 +2,8 @@
  * p3_scan.h - the one SIMD helper of the parser (private). The grammar code
  * calls these and never sees an intrinsic. Every implementation (scalar,
  * SSE2, AVX2, AVX-512) returns exactly the same index for the same input.
+ * None of them reads before p or at/after p + n. The implementation is the
+ * one p3_impl_set() chose (the best the CPU has, on first use).
  */
 #ifndef P3_SCAN_H
 #define P3_SCAN_H
@@ -18,5 +20,12 @@ size_t p3_scan_special(const char *p, size_t n);
  *   prev(i) == '\r' and p[i] != '\n'   (a CR not followed by LF)
  *   prev(i) == '\n' and p[i] == '.'    (a dot at the start of a line) */
 size_t p3_scan_body(const char *p, size_t n, unsigned char prev);
+
+/* p3_scan_body, and *lf = the number of '\n' octets in p[0..returned index)
+ * (all of them CRLF line ends, by the definition above). */
+size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf);
+
+/* Index of the first '\r' or '\n' in p[0..n), or n. */
+size_t p3_scan_eol(const char *p, size_t n);
 
 #endif

@@ -1,0 +1,204 @@
+/* The scan helper: every implementation against a local reference. */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "p3_scan.h"
+#include "p3t.h"
+#include "pop3parse.h"
+
+static const p3_impl impls[] = {P3_IMPL_SCALAR, P3_IMPL_SSE2, P3_IMPL_AVX2, P3_IMPL_AVX512};
+#define NIMPL (sizeof impls / sizeof impls[0])
+
+static uint64_t rng = 0x1234567;
+static uint64_t next(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static size_t ref_special(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e)
+            return i;
+    return n;
+}
+
+static size_t ref_eol(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\r' || p[i] == '\n')
+            return i;
+    return n;
+}
+
+static size_t ref_body(const char *p, size_t n, unsigned char prev, size_t *lf)
+{
+    *lf = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i], pv = i ? (unsigned char)p[i - 1] : prev;
+        if ((c == '\n' && pv != '\r') || (pv == '\r' && c != '\n') || (pv == '\n' && c == '.'))
+            return i;
+        *lf += c == '\n';
+    }
+    return n;
+}
+
+/* Runs every available implementation on p[0..n) and checks all three scans
+ * against the references. */
+static void check_all(const char *p, size_t n)
+{
+    size_t rs = ref_special(p, n), re = ref_eol(p, n);
+    static const unsigned char prevs[] = {'\n', '\r', 'a', '.'};
+    for (size_t k = 0; k < NIMPL; k++) {
+        if (!p3_impl_available(impls[k]))
+            continue;
+        ck_assert_int_eq(p3_impl_set(impls[k]), impls[k]);
+        ck_assert_uint_eq(p3_scan_special(p, n), rs);
+        ck_assert_uint_eq(p3_scan_eol(p, n), re);
+        for (size_t j = 0; j < sizeof prevs; j++) {
+            size_t rlf, lf = 99999;
+            size_t rb = ref_body(p, n, prevs[j], &rlf);
+            ck_assert_uint_eq(p3_scan_body_lf(p, n, prevs[j], &lf), rb);
+            ck_assert_uint_eq(lf, rlf);
+            ck_assert_uint_eq(p3_scan_body(p, n, prevs[j]), rb);
+        }
+    }
+    p3_impl_set(P3_IMPL_AUTO);
+}
+
+START_TEST(impl_api)
+{
+    ck_assert_int_eq(p3_impl_available(P3_IMPL_SCALAR), 1);
+    ck_assert_int_eq(p3_impl_available(P3_IMPL_AUTO), 0);
+    ck_assert_int_eq(p3_impl_available((p3_impl)99), 0);
+#if defined(__x86_64__)
+    ck_assert_int_eq(p3_impl_available(P3_IMPL_SSE2), 1);
+#endif
+    p3_impl best = p3_impl_set(P3_IMPL_AUTO);
+    ck_assert_int_ne(best, P3_IMPL_AUTO);
+    ck_assert_int_eq(p3_impl_available(best), 1);
+    for (int i = (int)best + 1; i <= P3_IMPL_AVX512; i++)
+        ck_assert_int_eq(p3_impl_available((p3_impl)i), 0);
+    ck_assert_int_eq(p3_impl_get(), best);
+    ck_assert_int_eq(p3_impl_set(P3_IMPL_SCALAR), P3_IMPL_SCALAR);
+    /* asking for something impossible keeps the current one */
+    ck_assert_int_eq(p3_impl_set((p3_impl)99), P3_IMPL_SCALAR);
+    ck_assert_int_eq(p3_impl_get(), P3_IMPL_SCALAR);
+    ck_assert_int_eq(p3_impl_set(P3_IMPL_AUTO), best);
+    ck_assert_str_eq(p3_impl_name(P3_IMPL_AUTO), "auto");
+    ck_assert_str_eq(p3_impl_name(P3_IMPL_SCALAR), "scalar");
+    ck_assert_str_eq(p3_impl_name(P3_IMPL_SSE2), "sse2");
+    ck_assert_str_eq(p3_impl_name(P3_IMPL_AVX2), "avx2");
+    ck_assert_str_eq(p3_impl_name(P3_IMPL_AVX512), "avx512");
+    ck_assert_str_eq(p3_impl_name((p3_impl)5), "unknown");
+}
+END_TEST
+
+START_TEST(special_every_position)
+{
+    /* Every length 0..300 at a guard page, the special octet at every
+     * position (and none), the octet varying over the class boundaries. */
+    static const unsigned char bad[] = {0x00, 0x0a, 0x0d, 0x1f, 0x7f, 0x80, 0xff, 0x09, 0x01, 0xc3};
+    static const unsigned char good[] = {0x20, 0x7e, 'A', '.', '~', ' '};
+    char buf[320];
+    for (size_t n = 0; n <= 300; n++) {
+        for (size_t pos = 0; pos <= n; pos++) {
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (char)good[(i + pos) % sizeof good];
+            if (pos < n)
+                buf[pos] = (char)bad[(n + pos) % sizeof bad];
+            if (pos + 7 < n) /* a second one later must not matter */
+                buf[pos + 7] = '\n';
+            check_all(p3t_guard(buf, n), n);
+        }
+    }
+}
+END_TEST
+
+START_TEST(body_every_position)
+{
+    /* Well-formed CRLF text with one event (or none) at every position. */
+    char buf[320];
+    for (size_t n = 0; n <= 300; n++) {
+        for (size_t pos = 0; pos <= n; pos++) {
+            for (size_t i = 0; i < n; i++)
+                buf[i] = (i % 9 == 7) ? '\r' : (i % 9 == 8) ? '\n' : (char)('a' + i % 26);
+            if (pos < n) {
+                switch ((n + pos) % 4) {
+                case 0: buf[pos] = '\n'; break;
+                case 1: buf[pos] = '\r'; break;
+                case 2: buf[pos] = '.'; if (pos) buf[pos - 1] = '\n'; break;
+                default: buf[pos] = '.'; break;
+                }
+            }
+            check_all(p3t_guard(buf, n), n);
+        }
+    }
+}
+END_TEST
+
+START_TEST(random_inputs)
+{
+    static const char alpha[] = "\r\n.\r\n..aZ \x80\x00\x7f\t";
+    char buf[700];
+    for (int iter = 0; iter < 4000; iter++) {
+        size_t n = (size_t)(next() % 700);
+        int dense = (int)(next() % 4);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = next();
+            if (dense == 0 || r % 64 == 0)
+                buf[i] = alpha[(r >> 8) % (sizeof alpha - 1)];
+            else if (r % 37 == 1 && i + 1 < n) {
+                buf[i++] = '\r';
+                buf[i] = '\n';
+            } else
+                buf[i] = (char)(0x20 + (r >> 8) % 95);
+        }
+        check_all(p3t_guard(buf, n), n);
+        /* and not at a guard page, at every alignment */
+        size_t off = (size_t)(next() % 64);
+        if (off < n)
+            check_all(buf + off, n - off);
+    }
+}
+END_TEST
+
+START_TEST(long_clean)
+{
+    /* Long clean runs exercise the unrolled loops end to end. */
+    size_t n = 70000;
+    char *buf = malloc(n);
+    ck_assert_ptr_nonnull(buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (i % 72 == 70) ? '\r' : (i % 72 == 71) ? '\n' : (char)('A' + i % 26);
+    check_all(p3t_guard(buf, n), n);
+    buf[n - 1] = '.';
+    buf[n - 2] = '\n';
+    buf[n - 3] = '\r';
+    check_all(p3t_guard(buf, n), n);
+    buf[40000] = '\n';
+    check_all(p3t_guard(buf, n), n);
+    free(buf);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("scan");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, impl_api);
+    tcase_add_test(tc, special_every_position);
+    tcase_add_test(tc, body_every_position);
+    tcase_add_test(tc, random_inputs);
+    tcase_add_test(tc, long_clean);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return p3t_run(make_suite()); }
