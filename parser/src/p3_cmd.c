@@ -1,0 +1,343 @@
+/* The command parser (what a POP3 server reads) and the client's lines
+ * inside an AUTH exchange. One pass over the line: p3_scan_special() finds
+ * the line end or the first special octet, then the grammar walks the
+ * printable text once. */
+#include <string.h>
+
+#include "p3_scan.h"
+#include "p3_util.h"
+#include "pop3parse.h"
+
+#if defined(__GNUC__)
+#define P3_COLD __attribute__((cold, noinline))
+#define P3_LIKELY(x) __builtin_expect(!!(x), 1)
+#define P3_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define P3_COLD
+#define P3_LIKELY(x) (x)
+#define P3_UNLIKELY(x) (x)
+#endif
+
+/* Keywords as 4 octets ("TOP" is padded with its NUL), straight from the
+ * X-macro so the table cannot drift from the public list. A char[4] may be
+ * initialised from a 4-character literal in C; the NUL is dropped. */
+static const char kw_tab[P3_CMD__COUNT][4] = {
+#define P3_XX(num, name, kw, mina, maxa, t1, t2) [num] = kw,
+    P3_CMD_MAP(P3_XX)
+#undef P3_XX
+};
+
+/* Arity and argument types, also from the X-macro: the types are kept as
+ * the characters of the map (S, N, R, B, -), so no per-command code. */
+static const struct cmd_info {
+    unsigned char mina, maxa;
+    char ty[2];
+} cmd_info[P3_CMD__COUNT] = {
+#define P3_XX(num, name, kw, mina, maxa, t1, t2) [num] = {mina, maxa, #t1 #t2},
+    P3_CMD_MAP(P3_XX)
+#undef P3_XX
+};
+
+P3_COLD static ssize_t fail(p3_diag *d, p3_errno code, size_t off, size_t skip)
+{
+    if (d) {
+        d->code = code;
+        d->offset = off;
+        d->skip = skip;
+    }
+    return P3_ERROR;
+}
+
+/* An octet error is reported as soon as it is seen, before the line end is
+ * known; skip then covers the line only when its LF is already in view. */
+P3_COLD static ssize_t fail_octet(p3_diag *d, p3_errno code, const char *buf, size_t off,
+                                  size_t win)
+{
+    const char *lf = memchr(buf + off, '\n', win - off);
+    return fail(d, code, off, lf ? (size_t)(lf - buf) + 1 : 0);
+}
+
+/* Finds the end of the line starting at buf. Returns the octets of the line
+ * with its line end, P3_NEED_MORE or P3_ERROR; *cend is where the text ends
+ * (the CR, or the LF of a bare-LF line end). Special octets inside the line
+ * are errors unless their leniency is on. */
+static inline ssize_t line_end(const char *buf, size_t len, size_t limit, unsigned flags,
+                               size_t *cend, unsigned *bits, p3_diag *diag)
+{
+    size_t win = len;
+    if (!(flags & P3_LENIENT_LONG_LINE) && win > limit)
+        win = limit;
+    size_t i = 0;
+    for (;;) {
+        i += p3_scan_special(buf + i, win - i);
+        if (i == win)
+            break;
+        unsigned char c = (unsigned char)buf[i];
+        if (P3_LIKELY(c == '\r')) {
+            if (i + 1 == win)
+                break;
+            if (P3_LIKELY(buf[i + 1] == '\n')) {
+                *cend = i;
+                i += 2;
+                goto found;
+            }
+            if (!(flags & P3_LENIENT_BARE_CR))
+                return fail_octet(diag, P3_E_BARE_CR, buf, i, win);
+            *bits |= P3_LENIENT_BARE_CR;
+        } else if (c == '\n') {
+            /* A CR before it would have ended the line one octet earlier. */
+            if (!(flags & P3_LENIENT_BARE_LF))
+                return fail(diag, P3_E_BARE_LF, i, i + 1);
+            *bits |= P3_LENIENT_BARE_LF;
+            *cend = i;
+            i += 1;
+            goto found;
+        } else if (c == 0) {
+            return fail_octet(diag, P3_E_NUL, buf, i, win);
+        } else if (c >= 0x80) {
+            if (!(flags & P3_LENIENT_EIGHT_BIT))
+                return fail_octet(diag, P3_E_EIGHT_BIT, buf, i, win);
+            *bits |= P3_LENIENT_EIGHT_BIT;
+        } else {
+            /* TAB, the other C0 controls and DEL. */
+            if (!(flags & P3_LENIENT_CTL))
+                return fail_octet(diag, P3_E_CTL, buf, i, win);
+            *bits |= P3_LENIENT_CTL;
+        }
+        i++;
+    }
+    /* No line end in view: either more may come, or the limit is passed
+     * (the caller cannot grow the line past it, so wait no longer). */
+    if (win < limit || (flags & P3_LENIENT_LONG_LINE))
+        return P3_NEED_MORE;
+    return fail(diag, P3_E_LINE_TOO_LONG, limit, 0);
+found:
+    if (P3_UNLIKELY(i > limit))
+        *bits |= P3_LENIENT_LONG_LINE;
+    return (ssize_t)i;
+}
+
+/* 1 for the RFC 4648 alphabet RFC 5034 section 4 allows (without "="). */
+static const unsigned char b64_tab[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+    ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+    ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
+/* Same acceptance as p3_base64_valid(), but says where it went wrong:
+ * returns n + 1 when valid, else the offset of the first bad octet (n when
+ * only the length is not a multiple of 4). */
+static size_t b64_bad(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (b64_tab[c])
+            continue;
+        /* RFC 5034: "MUST reject any sequence of Base64 characters that
+         * contains the pad character ('=') anywhere other than the end of
+         * the string" - one "=" last, or "==" as the final pair, and only
+         * in the last two places of a 4-octet group. */
+        if (c == '=' && (i & 3) >= 2 && (i == n - 1 || (i == n - 2 && p[n - 1] == '=')))
+            continue;
+        return i;
+    }
+    return n % 4 ? n : n + 1;
+}
+
+/* Folds the letters of four octets to upper case at once (bytes above 0x7E
+ * are left alone), so a keyword is one integer compare. */
+static inline uint32_t fold_upper4(uint32_t v)
+{
+    uint32_t x = v & 0x7f7f7f7fu;
+    uint32_t ge_a = x + 0x1f1f1f1fu; /* high bit set when x >= 'a' */
+    uint32_t gt_z = x + 0x05050505u; /* high bit set when x >  'z' */
+    uint32_t lower = ge_a & ~gt_z & ~v & 0x80808080u;
+    return v ^ (lower >> 2);
+}
+
+static inline p3_cmd_kind keyword_kind(const char *p, size_t n)
+{
+    /* n is 3 or 4 and p[3] is readable either way: after a 3-octet keyword
+     * comes its space or the line end, which are inside the buffer. */
+    static const unsigned char m3[4] = {0xff, 0xff, 0xff, 0};
+    uint32_t v, mask = 0xffffffffu;
+    memcpy(&v, p, 4);
+    if (n == 3)
+        memcpy(&mask, m3, 4);
+    v = fold_upper4(v & mask);
+    /* At most one entry matches (the keywords are distinct), so a sum is a
+     * branch-free lookup the compiler can vectorise. */
+    unsigned k = 0;
+    for (unsigned i = 1; i < P3_CMD__COUNT; i++) {
+        uint32_t t;
+        memcpy(&t, kw_tab[i], 4);
+        k += (t == v) ? i : 0;
+    }
+    return (p3_cmd_kind)k;
+}
+
+ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
+{
+    size_t e;
+    unsigned bits = 0;
+    ssize_t r = line_end(buf, len, P3_MAX_CMD_LINE, flags, &e, &bits, diag);
+    if (r < 0)
+        return r;
+    size_t used = (size_t)r;
+    const char *p = buf;
+    size_t i = 0;
+
+    if (P3_UNLIKELY(p[0] == ' ')) {
+        if (!(flags & P3_LENIENT_SPACING))
+            return fail(diag, P3_E_SPACING, 0, used);
+        while (i < e && p[i] == ' ')
+            i++;
+        bits |= P3_LENIENT_SPACING;
+    }
+    if (P3_UNLIKELY(i == e))
+        return fail(diag, P3_E_EMPTY_LINE, e, used);
+
+    size_t ks = i;
+    while (i < e && p[i] != ' ')
+        i++;
+    size_t kn = i - ks;
+    p3_cmd_kind kind = P3_CMD_UNKNOWN;
+    if (P3_LIKELY(kn - P3_MIN_KEYWORD <= P3_MAX_KEYWORD - P3_MIN_KEYWORD)) {
+        kind = keyword_kind(p + ks, kn);
+    } else {
+        if (!(flags & P3_LENIENT_KEYWORD_LENGTH))
+            return fail(diag, P3_E_KEYWORD_LENGTH, kn < P3_MIN_KEYWORD ? i : ks + P3_MAX_KEYWORD,
+                        used);
+        bits |= P3_LENIENT_KEYWORD_LENGTH;
+    }
+    const struct cmd_info *ci = &cmd_info[kind];
+    out->keyword.p = p + ks;
+    out->keyword.n = kn;
+    out->num[0] = 0;
+    out->num[1] = 0;
+
+    unsigned n = 0;
+    if (i == e) {
+        out->rest.p = p + e;
+        out->rest.n = 0;
+    } else {
+        i++; /* the keyword's space */
+        out->rest.p = p + i;
+        out->rest.n = e - i;
+        if (ci->ty[0] == 'R') {
+            /* RFC 1939 section 7 (PASS): "Since the PASS command has exactly
+             * one argument, a POP3 server may treat spaces in the argument
+             * as part of the password, instead of as argument separators."
+             * So the argument is the rest of the line, spaces and all; only
+             * a line ending in the keyword's own space has none. */
+            if (i == e) {
+                if (!(flags & P3_LENIENT_SPACING))
+                    return fail(diag, P3_E_SPACING, i - 1, used);
+                bits |= P3_LENIENT_SPACING;
+            } else {
+                if (e - i > P3_MAX_ARG) {
+                    if (!(flags & P3_LENIENT_LONG_ARG))
+                        return fail(diag, P3_E_ARG_TOO_LONG, i + P3_MAX_ARG, used);
+                    bits |= P3_LENIENT_LONG_ARG;
+                }
+                out->args[0].p = p + i;
+                out->args[0].n = e - i;
+                n = 1;
+            }
+        } else {
+            for (;;) {
+                /* i is just past a separating space. */
+                if (P3_UNLIKELY(i == e || p[i] == ' ')) {
+                    if (!(flags & P3_LENIENT_SPACING))
+                        return fail(diag, P3_E_SPACING, i == e ? i - 1 : i, used);
+                    bits |= P3_LENIENT_SPACING;
+                    while (i < e && p[i] == ' ')
+                        i++;
+                    if (i == e)
+                        break;
+                }
+                size_t as = i;
+                while (i < e && p[i] != ' ')
+                    i++;
+                size_t an = i - as;
+                if (P3_UNLIKELY(n == ci->maxa))
+                    return fail(diag, P3_E_TOO_MANY_ARGS, as, used);
+                char t = n < 2 ? ci->ty[n] : 'S';
+                if (t == 'N') {
+                    size_t bad;
+                    p3_errno ec = p3_dec_u32(p + as, an, &out->num[n], &bad);
+                    if (P3_UNLIKELY(ec != P3_E_OK))
+                        return fail(diag, ec, as + bad, used);
+                }
+                if (t == 'B') {
+                    /* RFC 5034 section 4: the initial response "MUST be
+                     * encoded as Base64 ... or consist only of the single
+                     * character "=", which represents an empty initial
+                     * response", and it is not held to the 40 octets of
+                     * RFC 1939: "For the purposes of the initial client
+                     * response, the 255-octet limit on the length of a
+                     * single command, defined in Section 4 of [RFC2449],
+                     * still applies." */
+                    if (!(an == 1 && p[as] == '=')) {
+                        size_t bad = b64_bad(p + as, an);
+                        if (bad <= an)
+                            return fail(diag, P3_E_BASE64, as + bad, used);
+                    }
+                } else if (P3_UNLIKELY(an > P3_MAX_ARG)) {
+                    if (!(flags & P3_LENIENT_LONG_ARG))
+                        return fail(diag, P3_E_ARG_TOO_LONG, as + P3_MAX_ARG, used);
+                    bits |= P3_LENIENT_LONG_ARG;
+                }
+                out->args[n].p = p + as;
+                out->args[n].n = an;
+                n++;
+                if (i == e)
+                    break;
+                i++;
+            }
+        }
+    }
+    if (P3_UNLIKELY(n < ci->mina))
+        return fail(diag, P3_E_TOO_FEW_ARGS, e, used);
+    out->kind = kind;
+    out->nargs = n;
+    out->lenient = bits;
+    return r;
+}
+
+ssize_t p3_sasl_line_parse(const char *buf, size_t len, unsigned flags, p3_sasl_line *out,
+                           p3_diag *diag)
+{
+    size_t e;
+    unsigned bits = 0;
+    ssize_t r = line_end(buf, len, P3_MAX_SASL_LINE, flags, &e, &bits, diag);
+    if (r < 0)
+        return r;
+    size_t s = 0, e0 = e;
+    if (flags & P3_LENIENT_SPACING) {
+        while (s < e && buf[s] == ' ')
+            s++;
+        while (e > s && buf[e - 1] == ' ')
+            e--;
+        if (s > 0 || e < e0)
+            bits |= P3_LENIENT_SPACING;
+    }
+    /* RFC 5034 section 4: "If the client wishes to cancel the
+     * authentication exchange, it issues a line with a single "*"." */
+    int cancel = e - s == 1 && buf[s] == '*';
+    if (!cancel) {
+        size_t bad = b64_bad(buf + s, e - s);
+        if (bad <= e - s)
+            return fail(diag, P3_E_BASE64, s + bad, (size_t)r);
+    }
+    out->cancel = cancel;
+    out->data.p = buf + s;
+    out->data.n = cancel ? 0 : e - s;
+    out->lenient = bits;
+    return r;
+}
