@@ -78,6 +78,10 @@ typedef struct p3b_w3 {
     uint64_t num_sum;
 } p3b_w3;
 
+/* Ask for transparent huge pages on the workload buffers generated from now
+ * on (madvise MADV_HUGEPAGE; the kernel may still decline). Off by default. */
+void p3b_gen_hugepages(int on);
+
 /* Generate a workload. Return 0, or -1 when memory runs out (nothing to
  * free then). */
 int p3b_gen_w1(p3b_w1 *w);
