@@ -1,0 +1,96 @@
+/*
+ * fz.h - helpers shared by the fuzz targets (not a target itself).
+ * FZ_CHECK aborts with __builtin_trap() when an oracle is violated; parser
+ * diagnostics are never a reason to abort.
+ */
+#ifndef FZ_H
+#define FZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pop3parse.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FZ_CHECK(cond)                                                             \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            fprintf(stderr, "oracle violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+            __builtin_trap();                                                      \
+        }                                                                          \
+    } while (0)
+
+/* Every leniency bit the header defines. */
+#define FZ_ALL_FLAGS ((1u << 11) - 1u)
+
+/* An exact-size heap copy, so that ASan sees any read past the end. */
+static inline char *fz_dup(const void *p, size_t n)
+{
+    char *c = malloc(n ? n : 1);
+    if (!c)
+        abort();
+    if (n)
+        memcpy(c, p, n);
+    return c;
+}
+
+/* s lies inside [base, base + n); an empty slice may point anywhere. */
+static inline int fz_inside(p3_slice s, const char *base, size_t n)
+{
+    if (s.n == 0)
+        return 1;
+    return s.p >= base && s.n <= n && (size_t)(s.p - base) <= n - s.n;
+}
+
+static inline int fz_same(p3_slice a, p3_slice b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+/* Two flag bytes from the front of the input. */
+static inline unsigned fz_flags(const uint8_t **data, size_t *size)
+{
+    unsigned f = 0;
+    if (*size >= 2) {
+        f = ((unsigned)(*data)[0] | (unsigned)(*data)[1] << 8) & FZ_ALL_FLAGS;
+        *data += 2;
+        *size -= 2;
+    } else {
+        *data += *size;
+        *size = 0;
+    }
+    return f;
+}
+
+/* Where the caller resumes after a P3_ERROR: diag.skip, or through the
+ * next LF when skip is 0. Returns the new offset (len when no LF). */
+static inline size_t fz_skip(const char *buf, size_t off, size_t len, const p3_diag *d)
+{
+    if (d->skip)
+        return off + d->skip;
+    const char *lf = memchr(buf + off, '\n', len - off);
+    return lf ? (size_t)(lf - buf) + 1 : len;
+}
+
+/* Sanity of a diagnostic for a call on n octets. */
+static inline void fz_diag_ok(const p3_diag *d, size_t n)
+{
+    FZ_CHECK(d->code > P3_E_OK && d->code < P3_E__COUNT);
+    FZ_CHECK(d->offset <= n);
+    FZ_CHECK(d->skip <= n);
+}
+
+/* A tiny deterministic PRNG for split points and capacities. */
+static inline uint32_t fz_rand(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+#endif
