@@ -52,6 +52,9 @@ typedef struct ref_mailbox {
     int lock_fd; /* flock()ed directory, -1 when not locked */
 } ref_mailbox;
 
+/* A mailbox with nothing loaded and no lock. */
+#define REF_MAILBOX_INIT {NULL, 0, -1}
+
 /* Normalise in[0..n) to CRLF line ends into a new malloc()ed buffer (NUL
  * terminated, not counted in *out_len). Returns 0, or -1 on out of memory. */
 int ref_normalise(const char *in, size_t n, char **out, size_t *out_len);
@@ -61,7 +64,8 @@ int ref_normalise(const char *in, size_t n, char **out, size_t *out_len);
  * another session holds it, -1 on error (errno set). */
 int ref_mailbox_lock(ref_mailbox *mb, const char *dir);
 
-/* Load every message of dir into mb (mb->lock_fd is kept). 0 or -1 (errno). */
+/* Load every message of dir into mb, which holds no messages (lock_fd is
+ * kept). 0 or -1 (errno; EFBIG over 512 MiB in all). */
 int ref_mailbox_load(ref_mailbox *mb, const char *dir);
 
 /* Count and octets of the messages not marked deleted. */
