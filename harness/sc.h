@@ -237,7 +237,8 @@ typedef enum sc_step_kind {
     SC_STEP_CLOSE,          /* @close: orderly close of our side */
     SC_STEP_EXPECT_CLOSE,   /* @expect-close [within T]: peer closes; ms */
     SC_STEP_EXPECT_SILENCE, /* @expect-silence T: nothing arrives; ms */
-    SC_STEP_STARTTLS,       /* @starttls: TLS handshake on this session */
+    SC_STEP_STARTTLS,       /* @starttls [fails]: TLS handshake on this
+                               session (SC_F_FAILS: it must fail) */
     SC_STEP_TLS,            /* @tls cert=good|unknown-ca|wrong-host: name */
     SC_STEP_ASSERT,         /* @assert lhs op rhs / defined lhs */
     SC_STEP_FOREACH,        /* @foreach name in lhs..rhs; link = the END */
@@ -274,6 +275,7 @@ typedef enum sc_code_want {
 #define SC_F_BYTEWISE  16u /* @split bytewise: one octet per write */
 #define SC_F_NOSTUFF   32u /* FIXTURE stuff=no */
 #define SC_F_NOEND     64u /* FIXTURE end=no: no terminating "." */
+#define SC_F_FAILS     128u /* STARTTLS fails: the handshake must not complete */
 
 typedef struct sc_step {
     sc_step_kind kind;
@@ -294,7 +296,7 @@ typedef struct sc_step {
     uint64_t num;        /* EXPECT_EXIT code; FIXTURE lines= (with has_num) */
     int has_num;
 
-    /* SEND split: write the first split[0] octets, then split[1], ..., then
+    /* SEND and FIXTURE split: write the first split[0] octets, then split[1], ..., then
      * the rest, pausing delay_ms between writes. */
     uint32_t split[SC_MAX_SPLITS];
     unsigned nsplit;
