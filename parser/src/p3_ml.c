@@ -1,0 +1,242 @@
+/* Multi-line data (RFC 1939 section 3). The body decoder is a small state
+ * machine that lets p3_scan_body jump over everything but the few octets that
+ * matter: in well-formed data that is only a dot at the start of a line, so a
+ * 16 KiB chunk usually becomes one slice. */
+#include "p3_scan.h"
+#include "pop3parse.h"
+
+#include <stdint.h>
+#include <string.h>
+
+enum {
+    ST_BOL = 0, /* at the start of a line (previous octet LF, or none yet) */
+    ST_IN,      /* inside a line, previous octet ordinary data */
+    ST_CR,      /* previous octet a CR, judged by the next one */
+    ST_DOT,     /* a "." at the start of a line, not output (stripped or end) */
+    ST_DOTCR,   /* "." CR at the start of a line, not output */
+    ST_DONE,    /* the terminator has been consumed */
+    ST_ERR
+};
+
+/* The data CR of ".\r" + not-LF when the CR came in an earlier buffer. */
+static const char cr_octet[1] = {'\r'};
+
+void p3_ml_init(p3_ml *d, unsigned flags, size_t max_line)
+{
+    memset(d, 0, sizeof *d);
+    d->flags = flags;
+    d->state = ST_BOL;
+    d->err = P3_E_OK;
+    if (flags & P3_LENIENT_LONG_LINE)
+        d->max_line = SIZE_MAX;
+    else
+        d->max_line = max_line ? max_line : P3_MAX_RESP_LINE;
+}
+
+int p3_ml_done(const p3_ml *d) { return d->state == ST_DONE; }
+
+static ssize_t fail(p3_ml *d, p3_errno e, uint64_t off)
+{
+    d->err = e;
+    d->err_off = off;
+    d->state = ST_ERR;
+    return P3_ERROR;
+}
+
+static unsigned state_after(unsigned char c)
+{
+    return c == '\n' ? ST_BOL : c == '\r' ? ST_CR : ST_IN;
+}
+
+ssize_t p3_ml_body(p3_ml *d, const char *buf, size_t len, p3_slice *out, size_t cap,
+                   size_t *nout)
+{
+    *nout = 0;
+    if (d->err != P3_E_OK)
+        return P3_ERROR;
+    const uint64_t base = d->consumed;
+    const unsigned flags = d->flags;
+    unsigned st = d->state;
+    size_t i = 0, no = 0;
+    uint64_t octets = 0;
+
+    while (i < len && st != ST_DONE) {
+        if (st == ST_DOT) {
+            unsigned char c = (unsigned char)buf[i];
+            if (c == '\r') {
+                st = ST_DOTCR;
+                i++;
+            } else if (c == '\n') {
+                if (!(flags & P3_LENIENT_BARE_LF))
+                    goto bare_lf_i;
+                d->lenient |= P3_LENIENT_BARE_LF;
+                st = ST_DONE;
+                i++;
+            } else {
+                /* RFC 1939 section 3: "If so and if octets other than CRLF
+                 * follow, the first octet of the line (the termination octet)
+                 * is stripped away." */
+                d->stuffed++;
+                st = ST_IN;
+            }
+            continue;
+        }
+        if (st == ST_DOTCR) {
+            if (buf[i] == '\n') {
+                /* "If so and if CRLF immediately follows the termination
+                 * character, then the response from the POP server is ended" */
+                st = ST_DONE;
+                i++;
+                continue;
+            }
+            if (!(flags & P3_LENIENT_BARE_CR)) {
+                *nout = no;
+                return fail(d, P3_E_BARE_CR, base + i - 1);
+            }
+            if (no == cap)
+                break;
+            out[no].p = i ? buf + i - 1 : cr_octet;
+            out[no++].n = 1;
+            octets++;
+            d->lenient |= P3_LENIENT_BARE_CR;
+            d->stuffed++;
+            st = ST_IN;
+            continue;
+        }
+
+        /* ST_BOL, ST_IN, ST_CR: one run of data up to the next event. A full
+         * out[] stops here unless the run is empty (a dot right away). */
+        unsigned char prev = st == ST_BOL ? '\n' : st == ST_CR ? '\r' : 'x';
+        if (no == cap && !(st == ST_BOL && buf[i] == '.'))
+            break;
+        size_t seg = i;
+        for (;;) {
+            size_t lf;
+            size_t k = i + p3_scan_body_lf(buf + i, len - i, prev, &lf);
+            d->lines += lf;
+            if (k == len) {
+                out[no].p = buf + seg;
+                out[no++].n = len - seg;
+                octets += len - seg;
+                st = state_after((unsigned char)buf[len - 1]);
+                i = len;
+                break;
+            }
+            unsigned char c = (unsigned char)buf[k];
+            unsigned char pc = k == i ? prev : (unsigned char)buf[k - 1];
+            if (pc == '\r' && c != '\n') {
+                if (!(flags & P3_LENIENT_BARE_CR)) {
+                    *nout = no;
+                    return fail(d, P3_E_BARE_CR, base + k - 1);
+                }
+                d->lenient |= P3_LENIENT_BARE_CR;
+                i = k;
+                prev = 'x'; /* the CR is data now; c is looked at afresh */
+                continue;
+            }
+            if (c == '\n') {
+                if (!(flags & P3_LENIENT_BARE_LF)) {
+                    *nout = no;
+                    return fail(d, P3_E_BARE_LF, base + k);
+                }
+                d->lenient |= P3_LENIENT_BARE_LF;
+                d->lines++;
+                i = k + 1;
+                prev = '\n';
+                continue;
+            }
+            /* a dot at the start of a line: never output itself */
+            if (k > seg) {
+                out[no].p = buf + seg;
+                out[no++].n = k - seg;
+                octets += k - seg;
+            }
+            i = k + 1;
+            st = ST_DOT;
+            break;
+        }
+    }
+    d->state = st;
+    d->consumed += i;
+    d->octets += octets;
+    *nout = no;
+    return (ssize_t)i;
+
+bare_lf_i:
+    *nout = no;
+    return fail(d, P3_E_BARE_LF, base + i);
+}
+
+ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line)
+{
+    line->p = buf;
+    line->n = 0;
+    if (d->err != P3_E_OK)
+        return P3_ERROR;
+    if (d->state == ST_DONE)
+        return 0;
+    const size_t lim = d->max_line;
+    const size_t m = len < lim ? len : lim;
+    unsigned lenient = 0;
+    size_t s = 0, end, eol;
+    for (;;) {
+        size_t e = s + p3_scan_eol(buf + s, m - s);
+        if (e == m) {
+            /* No line end where one may still come: the line is too long
+             * once the octet where its LF had to be at the latest is not. */
+            if (m == lim)
+                return fail(d, P3_E_LINE_TOO_LONG, d->consumed + lim - 1);
+            return P3_NEED_MORE;
+        }
+        if (buf[e] == '\n') {
+            if (!(d->flags & P3_LENIENT_BARE_LF))
+                return fail(d, P3_E_BARE_LF, d->consumed + e);
+            lenient |= P3_LENIENT_BARE_LF;
+            end = e;
+            eol = 1;
+            break;
+        }
+        if (e + 1 >= lim)
+            return fail(d, P3_E_LINE_TOO_LONG, d->consumed + lim - 1);
+        if (e + 1 >= len)
+            return P3_NEED_MORE;
+        if (buf[e + 1] == '\n') {
+            end = e;
+            eol = 2;
+            break;
+        }
+        if (!(d->flags & P3_LENIENT_BARE_CR))
+            return fail(d, P3_E_BARE_CR, d->consumed + e);
+        lenient |= P3_LENIENT_BARE_CR;
+        s = e + 1;
+    }
+    d->lenient |= lenient;
+    d->consumed += end + eol;
+    if (end > 0 && buf[0] == '.') {
+        if (end == 1) {
+            d->state = ST_DONE;
+            line->p = buf + 1;
+            return (ssize_t)(end + eol);
+        }
+        d->stuffed++;
+        line->p = buf + 1;
+        line->n = end - 1;
+    } else {
+        line->n = end;
+    }
+    d->lines++;
+    d->octets += line->n + eol;
+    return (ssize_t)(end + eol);
+}
+
+int p3_ml_finish(p3_ml *d)
+{
+    if (d->state == ST_DONE)
+        return 0;
+    if (d->err == P3_E_OK) {
+        d->err = P3_E_TRUNCATED;
+        d->err_off = d->consumed;
+        d->state = ST_ERR;
+    }
+    return P3_ERROR;
+}
