@@ -1,0 +1,299 @@
+/* Parser runs over the workloads. The checks are kept to a compare or two
+ * per entry: they run inside the timed region, and the baseline they are
+ * compared with does nothing but find line ends. */
+#include "p3b_parse.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pop3parse.h"
+
+/* The whole workload is one buffer; the parser may look only up to `win`,
+ * the end of the last chunk "received". Chunk ends are absolute multiples of
+ * P3B_CHUNK, as if every read() returned a full chunk. */
+typedef struct feed {
+    const char *buf;
+    size_t pos;
+    size_t win;
+    size_t total;
+} feed;
+
+static void feed_init(feed *f, const char *buf, size_t total)
+{
+    f->buf = buf;
+    f->pos = 0;
+    f->total = total;
+    f->win = total < P3B_CHUNK ? total : P3B_CHUNK;
+}
+
+/* Receive one more chunk. -1 at the end of the input. */
+static inline int feed_more(feed *f)
+{
+    if (f->win == f->total)
+        return -1;
+    size_t next = (f->win / P3B_CHUNK + 1) * P3B_CHUNK;
+    f->win = next < f->total ? next : f->total;
+    return 0;
+}
+
+static int fail(p3b_err *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int fail_diag(p3b_err *e, const char *what, size_t base, const p3_diag *dg)
+{
+    return fail(e, "%s: %s (%s) at offset %zu", what, p3_errno_name(dg->code),
+                p3_errno_msg(dg->code), base + dg->offset);
+}
+
+/* One status line, asking for more input while the parser needs it. */
+static int status_line(feed *f, p3_status *st, p3b_err *e, const char *what)
+{
+    p3_diag dg;
+    ssize_t r;
+    while ((r = p3_status_parse(f->buf + f->pos, f->win - f->pos, 0, st, &dg)) == P3_NEED_MORE)
+        if (feed_more(f))
+            return fail(e, "%s: input ends inside the status line at %zu", what, f->pos);
+    if (r < 0)
+        return fail_diag(e, what, f->pos, &dg);
+    if (st->kind != P3_ST_OK)
+        return fail(e, "%s: status line at %zu is not +OK", what, f->pos);
+    if (st->lenient)
+        return fail(e, "%s: status line at %zu needed leniency 0x%x", what, f->pos, st->lenient);
+    f->pos += (size_t)r;
+    return 0;
+}
+
+static inline ssize_t ml_line(feed *f, p3_ml *d, p3_slice *line)
+{
+    ssize_t r;
+    while ((r = p3_ml_line(d, f->buf + f->pos, f->win - f->pos, line)) == P3_NEED_MORE)
+        if (feed_more(f))
+            return P3_NEED_MORE;
+    return r;
+}
+
+static int ml_fail(p3b_err *e, const char *what, const feed *f, const p3_ml *d, ssize_t r)
+{
+    if (r == P3_NEED_MORE)
+        return fail(e, "%s: input ends inside a line at %zu", what, f->pos);
+    return fail(e, "%s: %s (%s) at data offset %llu (response data from %zu)", what,
+                p3_errno_name(d->err), p3_errno_msg(d->err), (unsigned long long)d->err_off,
+                f->pos);
+}
+
+/* The text of "+OK <n> octets" starts with n. */
+static int leading_u64(p3_slice s, uint64_t *v)
+{
+    uint64_t x = 0;
+    size_t i = 0;
+    while (i < s.n && s.p[i] >= '0' && s.p[i] <= '9' && i < 19)
+        x = x * 10 + (uint64_t)(s.p[i++] - '0');
+    if (i == 0 || (i < s.n && s.p[i] != ' '))
+        return -1;
+    *v = x;
+    return 0;
+}
+
+int p3b_parse_w1(const p3b_w1 *w, p3b_err *e)
+{
+    enum { NOUT = 64 };
+    p3_slice out[NOUT];
+    feed f;
+    uint64_t lines = 0, stuffed = 0;
+    feed_init(&f, w->buf.p, w->buf.n);
+    for (uint32_t m = 0; m < w->nmsg; m++) {
+        p3_status st;
+        uint64_t blen;
+        if (status_line(&f, &st, e, "W1 RETR status"))
+            return -1;
+        if (leading_u64(st.text, &blen) || blen != w->blen[m])
+            return fail(e, "W1 message %u: status text \"%.*s\" does not give %llu octets", m + 1,
+                        (int)st.text.n, st.text.p, (unsigned long long)w->blen[m]);
+        p3_ml d;
+        p3_ml_init(&d, 0, 0);
+        uint64_t sum = 0;
+        while (!p3_ml_done(&d)) {
+            if (f.pos == f.win && feed_more(&f))
+                return fail(e, "W1 message %u: input ends before its terminator", m + 1);
+            size_t nout = 0;
+            ssize_t c = p3_ml_body(&d, f.buf + f.pos, f.win - f.pos, out, NOUT, &nout);
+            if (c < 0)
+                return ml_fail(e, "W1 body", &f, &d, c);
+            if (c == 0 && nout == 0 && !p3_ml_done(&d))
+                return fail(e, "W1 message %u: p3_ml_body made no progress at %zu", m + 1, f.pos);
+            for (size_t k = 0; k < nout; k++)
+                sum += out[k].n;
+            f.pos += (size_t)c;
+        }
+        if (sum != blen || d.octets != blen || d.lines != w->lines[m] ||
+            d.stuffed != w->stuffed[m] || d.lenient)
+            return fail(e,
+                        "W1 message %u: parser gave %llu octets in slices, octets %llu, lines %llu, "
+                        "stuffed %llu, lenient 0x%x; generator: %llu octets, %llu lines, %llu stuffed",
+                        m + 1, (unsigned long long)sum, (unsigned long long)d.octets,
+                        (unsigned long long)d.lines, (unsigned long long)d.stuffed, d.lenient,
+                        (unsigned long long)blen, (unsigned long long)w->lines[m],
+                        (unsigned long long)w->stuffed[m]);
+        lines += d.lines;
+        stuffed += d.stuffed;
+    }
+    if (f.pos != f.total)
+        return fail(e, "W1: %zu octets left after the last message", f.total - f.pos);
+    if (lines != w->total_lines || stuffed != w->total_stuffed)
+        return fail(e, "W1: totals differ (lines %llu, stuffed %llu)", (unsigned long long)lines,
+                    (unsigned long long)stuffed);
+    return 0;
+}
+
+static int ml_end(feed *f, p3_ml *d, p3b_err *e, const char *what)
+{
+    p3_slice line;
+    ssize_t r = ml_line(f, d, &line);
+    if (r < 0)
+        return ml_fail(e, what, f, d, r);
+    if (!p3_ml_done(d))
+        return fail(e, "%s: expected the terminator at %zu, got a line", what, f->pos);
+    f->pos += (size_t)r;
+    return 0;
+}
+
+int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
+{
+    feed f;
+    p3_status st;
+    p3_ml d;
+    p3_slice line;
+    p3_diag dg;
+    feed_init(&f, w->buf.p, w->buf.n);
+
+    if (status_line(&f, &st, e, "W2 LIST status"))
+        return -1;
+    uint64_t count;
+    if (leading_u64(st.text, &count) || count != w->n)
+        return fail(e, "W2 LIST status text does not start with %u", w->n);
+    p3_ml_init(&d, 0, 0);
+    uint64_t octets = 0;
+    for (uint32_t i = 1; i <= w->n; i++) {
+        ssize_t r = ml_line(&f, &d, &line);
+        if (r < 0)
+            return ml_fail(e, "W2 LIST", &f, &d, r);
+        uint32_t msg;
+        uint64_t oct;
+        if (p3_list_entry(line, 0, &msg, &oct, &dg))
+            return fail_diag(e, "W2 LIST entry", (size_t)(line.p - f.buf), &dg);
+        if (msg != i || oct != w->size[i])
+            return fail(e, "W2 LIST entry %u: parser gave %u %llu, generator %u %u", i, msg,
+                        (unsigned long long)oct, i, w->size[i]);
+        octets += oct;
+        f.pos += (size_t)r;
+    }
+    if (ml_end(&f, &d, e, "W2 LIST"))
+        return -1;
+    if (octets != w->size_sum || d.lines != w->n || d.lenient)
+        return fail(e, "W2 LIST: totals differ (octets %llu, lines %llu, lenient 0x%x)",
+                    (unsigned long long)octets, (unsigned long long)d.lines, d.lenient);
+
+    if (status_line(&f, &st, e, "W2 UIDL status"))
+        return -1;
+    p3_ml_init(&d, 0, 0);
+    uint64_t uid_bytes = 0;
+    /* The uid must be the exact octets after "<i> " of this line: the
+     * bytes themselves are proved by the sha256, so position and length
+     * check the contents. */
+    size_t digits = 1;
+    uint32_t next_pow10 = 10;
+    for (uint32_t i = 1; i <= w->n; i++) {
+        if (i == next_pow10) {
+            digits++;
+            next_pow10 *= 10;
+        }
+        ssize_t r = ml_line(&f, &d, &line);
+        if (r < 0)
+            return ml_fail(e, "W2 UIDL", &f, &d, r);
+        uint32_t msg;
+        p3_slice uid;
+        if (p3_uidl_entry(line, 0, &msg, &uid, &dg))
+            return fail_diag(e, "W2 UIDL entry", (size_t)(line.p - f.buf), &dg);
+        if (msg != i || uid.n != w->uidlen[i] || uid.p != f.buf + f.pos + digits + 1)
+            return fail(e, "W2 UIDL entry %u at %zu: parser gave msg %u, uid of %zu octets at %td",
+                        i, f.pos, msg, uid.n, uid.p - f.buf);
+        uid_bytes += uid.n;
+        f.pos += (size_t)r;
+    }
+    if (ml_end(&f, &d, e, "W2 UIDL"))
+        return -1;
+    if (uid_bytes != w->uid_bytes || d.lines != w->n || d.lenient)
+        return fail(e, "W2 UIDL: totals differ (uid octets %llu, lines %llu, lenient 0x%x)",
+                    (unsigned long long)uid_bytes, (unsigned long long)d.lines, d.lenient);
+    if (f.pos != f.total)
+        return fail(e, "W2: %zu octets left after the UIDL answer", f.total - f.pos);
+    return 0;
+}
+
+/* (kind, has arguments) -> W3 category, -1 for a kind W3 never sends. A
+ * table, not a switch: the kinds come in random order, and a jump table's
+ * mispredictions would be charged to the parser. */
+static signed char w3_cat_tab[P3_CMD__COUNT][2];
+
+static void w3_cat_init(void)
+{
+    memset(w3_cat_tab, -1, sizeof w3_cat_tab);
+    static const struct {
+        p3_cmd_kind kind;
+        signed char bare, args;
+    } map[] = {{P3_CMD_RETR, -1, P3B_RETR}, {P3_CMD_DELE, -1, P3B_DELE},
+               {P3_CMD_UIDL, P3B_UIDL, P3B_UIDL_N}, {P3_CMD_LIST, P3B_LIST, P3B_LIST_N},
+               {P3_CMD_TOP, -1, P3B_TOP}, {P3_CMD_STAT, P3B_STAT, -1},
+               {P3_CMD_NOOP, P3B_NOOP, -1}, {P3_CMD_USER, -1, P3B_USER},
+               {P3_CMD_PASS, -1, P3B_PASS}, {P3_CMD_CAPA, P3B_CAPA, -1},
+               {P3_CMD_RSET, P3B_RSET, -1}, {P3_CMD_QUIT, P3B_QUIT, -1}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        w3_cat_tab[map[i].kind][0] = map[i].bare;
+        w3_cat_tab[map[i].kind][1] = map[i].args;
+    }
+}
+
+int p3b_parse_w3(const p3b_w3 *w, p3b_err *e)
+{
+    feed f;
+    p3_cmd cmd;
+    p3_diag dg;
+    uint64_t count[P3B_W3_NCAT] = {0};
+    uint64_t num_sum = 0;
+    unsigned lenient = 0;
+    feed_init(&f, w->buf.p, w->buf.n);
+    w3_cat_init();
+    for (uint64_t line = 0; line < w->lines; line++) {
+        ssize_t r;
+        while ((r = p3_cmd_parse(f.buf + f.pos, f.win - f.pos, 0, &cmd, &dg)) == P3_NEED_MORE)
+            if (feed_more(&f))
+                return fail(e, "W3: input ends inside line %llu", (unsigned long long)line + 1);
+        if (r < 0)
+            return fail_diag(e, "W3 command", f.pos, &dg);
+        int c = (unsigned)cmd.kind < P3_CMD__COUNT ? w3_cat_tab[cmd.kind][cmd.nargs != 0] : -1;
+        if (c < 0)
+            return fail(e, "W3 line %llu at %zu: unexpected command kind %d",
+                        (unsigned long long)line + 1, f.pos, (int)cmd.kind);
+        count[c]++;
+        num_sum += (uint64_t)cmd.num[0] + cmd.num[1];
+        lenient |= cmd.lenient;
+        f.pos += (size_t)r;
+    }
+    if (f.pos != f.total)
+        return fail(e, "W3: %zu octets left after the last command", f.total - f.pos);
+    for (int c = 0; c < P3B_W3_NCAT; c++)
+        if (count[c] != w->count[c])
+            return fail(e, "W3: parser counted %llu %s, generator %llu", (unsigned long long)count[c],
+                        p3b_w3_cat_name[c], (unsigned long long)w->count[c]);
+    if (num_sum != w->num_sum || lenient)
+        return fail(e, "W3: sum of numeric arguments %llu, generator %llu; lenient 0x%x",
+                    (unsigned long long)num_sum, (unsigned long long)w->num_sum, lenient);
+    return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * p3b_parse.h - the parser side of the benchmark: each function runs the
+ * public parser over a whole generated workload, fed in P3B_CHUNK windows as
+ * a socket reader would see it, and checks every result against the
+ * generator's totals while it runs (so the check is inside the timing).
+ */
+#ifndef P3B_PARSE_H
+#define P3B_PARSE_H
+
+#include <stddef.h>
+
+#include "p3b_gen.h"
+
+/* The read size of the simulated socket. */
+#define P3B_CHUNK 16384u
+
+typedef struct p3b_err {
+    char msg[256];
+} p3b_err;
+
+/* Each returns 0 when everything the parser produced matches the generator,
+ * or -1 with e->msg saying what differed and where. */
+int p3b_parse_w1(const p3b_w1 *w, p3b_err *e);
+int p3b_parse_w2(const p3b_w2 *w, p3b_err *e);
+int p3b_parse_w3(const p3b_w3 *w, p3b_err *e);
+
+#endif
