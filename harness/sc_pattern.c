@@ -287,7 +287,7 @@ static int compile_capture(pbuild *b, const char *src, size_t n, size_t *i)
     }
     j++;
     size_t ts = j;
-    while (j < n && src[j] >= 'a' && src[j] <= 'z')
+    while (j < n && ((src[j] >= 'a' && src[j] <= 'z') || (src[j] >= '0' && src[j] <= '9')))
         j++;
     sc_cap_type type = 0;
     for (size_t k = 0; k < sizeof CAPTYPES / sizeof CAPTYPES[0]; k++)
