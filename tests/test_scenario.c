@@ -396,7 +396,7 @@ START_TEST(errors_steps)
     parse_fails(HS "C: QUIT\nS: .\n", 10, 1, "\"S: .\" outside a multi-line response");
     parse_fails(HS "@foreach i in 1..3\nC: X\n", 11, 1, "expected @end for the @foreach at line 9");
     parse_fails(HS "@end\n", 9, 1, "@end without a @foreach");
-    parse_fails(HS "@foreach i of 1..3\n@end\n", 9, 13, "expected \"in\" after the loop variable");
+    parse_fails(HS "@foreach i of 1..3\n@end\n", 9, 12, "expected \"in\" after the loop variable");
     parse_fails(HS "@foreach i in 1-3\n@end\n", 9, 15, "expected a range FROM..TO");
     parse_fails(HS "@delay soon\n", 9, 8, "expected a duration");
     parse_fails(HS "@delay 11m\n", 9, 8, "expected a duration");
@@ -420,7 +420,7 @@ START_TEST(errors_steps)
     parse_fails(HS "C: a\x01" "b\n", 9, 5, "control character");
     parse_fails(HS "C: a\rb\n", 9, 5, "CR not followed by LF");
     parse_fails(HS "@session Main\n", 9, 10, "expected a session name");
-    parse_fails(HS "@expect-close in 2s\n", 9, 16, "expected nothing or \"within T\"");
+    parse_fails(HS "@expect-close in 2s\n", 9, 15, "expected nothing or \"within T\"");
     parse_fails(HS "@starttls now\n", 9, 11, "expected nothing or \"fails\"");
 }
 END_TEST
