@@ -260,6 +260,82 @@ START_TEST(uidl_octets)
 END_TEST
 
 /* ---------------------------------------------------------------------------
+ * The fast paths of LIST and UIDL against a plain model of the strict
+ * grammar, on random lines rich in digits, spaces and edge octets.
+ */
+
+static int model_num(const char *p, size_t n, uint64_t max, uint64_t *v)
+{
+    uint64_t x = 0;
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        unsigned d = (unsigned)(p[i] - '0');
+        if (x > (max - d) / 10)
+            return 0;
+        x = x * 10 + d;
+    }
+    *v = x;
+    return 1;
+}
+
+START_TEST(random_against_model)
+{
+    static const char alpha[] = "0123456789000000000      x!~\x7f\x80\xff";
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    char line[100];
+    for (int iter = 0; iter < 100000; iter++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        size_t n = (size_t)(seed % 90);
+        uint64_t r = seed;
+        for (size_t i = 0; i < n; i++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            line[i] = alpha[(r >> 33) % (sizeof alpha - 1)];
+        }
+        /* Sometimes a well-formed UIDL tail of random VCHARs. */
+        const char *sp = memchr(line, ' ', n);
+        if (sp && (seed & 4))
+            for (size_t i = (size_t)(sp - line) + 1; i < n; i++) {
+                r = r * 6364136223846793005u + 1442695040888963407u;
+                line[i] = (char)(0x21 + (r >> 33) % 94);
+            }
+
+        /* Model: the first field, one space, the rest. */
+        uint64_t m1 = 0, m2 = 0;
+        size_t f1 = sp ? (size_t)(sp - line) : n;
+        int num1 = sp && model_num(line, f1, UINT32_MAX, &m1);
+        const char *rest = sp ? sp + 1 : NULL;
+        size_t rn = sp ? n - f1 - 1 : 0;
+        const char *sp2 = rest ? memchr(rest, ' ', rn) : NULL;
+        size_t f2 = sp2 ? (size_t)(sp2 - rest) : rn;
+        int list_want = num1 && model_num(rest, f2, UINT64_MAX, &m2);
+        int uidl_want = num1 && rn >= 1 && rn <= 70;
+        for (size_t i = 0; uidl_want && i < rn; i++)
+            uidl_want = rest[i] >= 0x21 && rest[i] <= 0x7e;
+
+        p3_slice g = guarded(line, n);
+        uint32_t msg = 0;
+        uint64_t oct = 0;
+        int got = p3_list_entry(g, 0, &msg, &oct, NULL) == 0;
+        ck_assert_msg(got == list_want, "LIST \"%.*s\": got %d want %d", (int)n, line, got,
+                      list_want);
+        if (got)
+            ck_assert(msg == m1 && oct == m2);
+        p3_slice uid = {NULL, 0};
+        got = p3_uidl_entry(g, 0, &msg, &uid, NULL) == 0;
+        ck_assert_msg(got == uidl_want, "UIDL \"%.*s\": got %d want %d", (int)n, line, got,
+                      uidl_want);
+        if (got)
+            ck_assert(msg == m1 && uid.p == g.p + f1 + 1 && uid.n == rn);
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------
  * CAPA (RFC 2449 sections 3, 5 and 6).
  */
 
@@ -431,6 +507,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, uidl_structure);
     tcase_add_test(tc, uidl_length);
     tcase_add_test(tc, uidl_octets);
+    tcase_add_test(tc, random_against_model);
     suite_add_tcase(s, tc);
     tc = tcase_create("capa");
     tcase_add_test(tc, capa_rfc_examples);

@@ -21,6 +21,17 @@ static int fail(p3_diag *diag, p3_errno code, size_t offset)
     return P3_ERROR;
 }
 
+/* The complete grammar with every diagnostic and leniency lives in the
+ * *_full functions; the public entry points first try the one shape a
+ * conforming server sends and return straight away when it fits. A line
+ * the fast path declines is judged from scratch by the full parser, so the
+ * fast path can only be faster, never different. */
+#if defined(__GNUC__)
+#define P3_COLD __attribute__((noinline, cold))
+#else
+#define P3_COLD
+#endif
+
 static inline size_t skip_spaces(const char *s, size_t i, size_t n)
 {
     while (i < n && s[i] == ' ')
@@ -69,7 +80,8 @@ static inline size_t lead_number(const char *s, size_t n, unsigned flags, p3_err
  * of the message, followed by a single space and the exact size of the
  * message in octets. [...] This memo makes no requirement on what follows
  * the message size in the scan listing." */
-int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets, p3_diag *diag)
+static P3_COLD int list_full(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets,
+                             p3_diag *diag)
 {
     const char *s = line.p;
     size_t n = line.n;
@@ -90,16 +102,6 @@ int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets
     return 0;
 }
 
-/* Nonzero when any octet of w is outside 0x21..0x7E. The subtraction test
- * flags bytes below 0x21 exactly for "any" purposes (false positives only
- * above a true one); the addition test flags bytes at or above 0x7F (a
- * carry out of 0xFF only marks a byte that is already bad). */
-static inline uint64_t word_bad(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    return (((w - ones * 0x21) & ~w) | ((w + ones * 0x01) | w)) & high;
-}
-
 /* RFC 1939 section 7 (UIDL): "A unique-id listing consists of the
  * message-number of the message, followed by a single space and the
  * unique-id of the message. No information follows the unique-id in the
@@ -108,7 +110,8 @@ static inline uint64_t word_bad(uint64_t w)
  * 0x21 to 0x7E". A space inside what follows the number is therefore
  * "information after the unique-id" (P3_E_UIDL_ENTRY), never a uid octet,
  * even with P3_LENIENT_UID. */
-int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p3_diag *diag)
+static P3_COLD int uidl_full(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid,
+                             p3_diag *diag)
 {
     const char *s = line.p;
     size_t n = line.n;
@@ -121,25 +124,12 @@ int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p
         while (e > u && s[e - 1] == ' ')
             e--;
 
-    /* Eight octets at a time; the exact place is only looked for when
-     * something is wrong. */
-    size_t k = u;
-    uint64_t bad = 0;
-    for (; k + 8 <= e; k += 8) {
-        uint64_t w;
-        memcpy(&w, s + k, 8);
-        bad |= word_bad(w);
-    }
-    for (; k < e; k++)
-        bad |= (unsigned char)(s[k] - 0x21) > 0x5du;
-    if (bad) {
-        for (k = u; k < e; k++) {
-            unsigned char c = (unsigned char)s[k];
-            if (c == ' ')
-                return fail(diag, P3_E_UIDL_ENTRY, k);
-            if ((unsigned char)(c - 0x21) > 0x5du && !(flags & P3_LENIENT_UID))
-                return fail(diag, P3_E_UID_CHAR, k);
-        }
+    for (size_t k = u; k < e; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == ' ')
+            return fail(diag, P3_E_UIDL_ENTRY, k);
+        if ((unsigned char)(c - 0x21) > 0x5du && !(flags & P3_LENIENT_UID))
+            return fail(diag, P3_E_UID_CHAR, k);
     }
     size_t un = e - u;
     if ((un < P3_MIN_UID || un > P3_MAX_UID) && !(flags & P3_LENIENT_UID))
@@ -147,6 +137,96 @@ int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p
     *msg = m;
     *uid = (p3_slice){s + u, un};
     return 0;
+}
+
+/* Up to `max` digits (max <= 19, so no overflow) from s[*i]. Returns the
+ * count; *v holds the value. The octet loop of the slow cases. */
+static inline size_t digits_loop(const char *s, size_t n, size_t *i, size_t max, uint64_t *v)
+{
+    size_t a = *i, k = a, lim = n - a < max ? n : a + max;
+    uint64_t x = 0;
+    for (; k < lim; k++) {
+        unsigned d = (unsigned char)s[k] - '0';
+        if (d > 9)
+            break;
+        x = x * 10 + d;
+    }
+    *i = k;
+    *v = x;
+    return k - a;
+}
+
+/* The same for runs of 1 to 7 digits, eight octets at a time (a digit-by-
+ * digit multiply-add chain costs more than the whole line scan). The word
+ * is loaded from s[a] when eight octets are there, else from the last eight
+ * of the line shifted down (zeros come in, and zero is no digit), so no
+ * octet outside s[0..n) is read. Longer runs and short lines take the loop. */
+static inline size_t digits(const char *s, size_t n, size_t *i, size_t max, uint64_t *v)
+{
+    size_t a = *i;
+    uint64_t w;
+    if (a + 8 <= n) {
+        memcpy(&w, s + a, 8);
+    } else if (n >= 8 && a < n) {
+        memcpy(&w, s + n - 8, 8);
+        w >>= 8 * (a - (n - 8));
+    } else {
+        return digits_loop(s, n, i, max, v);
+    }
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    /* Per octet: d = c - '0'; a borrow only runs upward from the first
+     * octet below '0', and that octet is flagged itself. */
+    uint64_t d = w - ones * '0';
+    uint64_t nondigit = ((d + ones * 0x76) | d) & high;
+    if (!nondigit)
+        return digits_loop(s, n, i, max, v);
+    size_t k = (size_t)__builtin_ctzll(nondigit) / 8;
+    if (k == 0)
+        return 0;
+    /* Align the k digits at the top (most significant digit lowest), then
+     * combine pairs, quads and the two halves. */
+    d <<= 8 * (8 - k);
+    d = (d * 10 + (d >> 8)) & 0x00ff00ff00ff00ffu;
+    d = (d * 100 + (d >> 16)) & 0x0000ffff0000ffffu;
+    d = (d * 10000 + (d >> 32)) & 0xffffffffu;
+    *i = a + k;
+    *v = d;
+    return k;
+}
+
+int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets, p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n, i = 0;
+    uint64_t m, o;
+    /* 1..9 digits SP 1..19 digits, then the end or SP: no overflow possible. */
+    if (digits(s, n, &i, 9, &m) && i < n && s[i] == ' ') {
+        i++;
+        if (digits(s, n, &i, 19, &o) && (i == n || s[i] == ' ')) {
+            *msg = (uint32_t)m;
+            *octets = o;
+            return 0;
+        }
+    }
+    return list_full(line, flags, msg, octets, diag);
+}
+
+int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n, i = 0;
+    uint64_t m;
+    if (digits(s, n, &i, 9, &m) && i < n && s[i] == ' ') {
+        size_t u = i + 1, un = n - u;
+        /* The SIMD scan plus memchr beat octet and word loops here: uid
+         * lengths vary from line to line, and loops on them mispredict. */
+        if (un - 1 < P3_MAX_UID && p3_scan_special(s + u, un) == un && !memchr(s + u, ' ', un)) {
+            *msg = (uint32_t)m;
+            *uid = (p3_slice){s + u, un};
+            return 0;
+        }
+    }
+    return uidl_full(line, flags, msg, uid, diag);
 }
 
 /* RFC 2449 section 3:
