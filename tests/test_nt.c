@@ -39,6 +39,7 @@ static void remove_certs(void)
     rmdir(certdir);
 }
 
+/* Not thread-safe: only the test's main thread calls it. */
 static const char *cpath(const char *f)
 {
     static char p[4][128];
@@ -58,14 +59,15 @@ enum mode {
     M_STLS,        /* greeting, STLS, TLS, answer one line */
     M_STLS_INJECT, /* like M_STLS but "+OK\r\n+OK injected\r\n" in one write */
     M_PIPELINE,    /* read "STLS\r\nCAPA\r\n" in one go, then TLS */
-    M_RST,         /* accept and reset */
+    M_RST,         /* accept, read one octet, reset */
     M_PLAIN_ERR    /* plaintext greeting, "-ERR" to whatever comes, close */
 };
 
 typedef struct srv {
     nt_listener *l;
     enum mode mode;
-    const char *cert, *key;
+    const char *cert, *key; /* full paths, resolved before the thread runs */
+    char cert_path[128], key_path[128];
     pthread_t th;
     int ok;           /* the server's own script succeeded */
     char err[256];
@@ -118,7 +120,7 @@ static void *srv_main(void *arg)
     if (nt_accept(s->l, &c, dl(), s->err, sizeof s->err) != 0)
         goto out;
     if (s->cert) {
-        x = nt_tls_server_ctx(cpath(s->cert), cpath(s->key), s->err, sizeof s->err);
+        x = nt_tls_server_ctx(s->cert, s->key, s->err, sizeof s->err);
         if (!x)
             goto out;
     }
@@ -136,7 +138,9 @@ static void *srv_main(void *arg)
             nt_read(c, line, sizeof line, dl()) > 0)
             s->ok = nt_write_all(c, "-ERR unknown command\r\n", 22, dl()) == 0;
         break;
-    case M_RST:
+    case M_RST: /* only once the client's connect surely completed */
+        if (nt_read(c, line, 1, dl()) != 1)
+            break;
         nt_abort(c);
         c = NULL;
         s->ok = 1;
@@ -198,8 +202,12 @@ static void srv_start(srv *s, enum mode m, const char *cert, const char *key)
     char err[256];
     memset(s, 0, sizeof *s);
     s->mode = m;
-    s->cert = cert;
-    s->key = key;
+    if (cert) {
+        snprintf(s->cert_path, sizeof s->cert_path, "%s", cpath(cert));
+        snprintf(s->key_path, sizeof s->key_path, "%s", cpath(key));
+        s->cert = s->cert_path;
+        s->key = s->key_path;
+    }
     s->l = nt_listen("127.0.0.1", 0, err, sizeof err);
     ck_assert_msg(s->l != NULL, "%s", err);
     ck_assert_uint_gt(nt_listener_port(s->l), 0);
@@ -328,7 +336,9 @@ START_TEST(write_to_reset_peer_no_sigpipe)
     srv s;
     srv_start(&s, M_RST, NULL, NULL);
     nt_conn *c = connect_to(&s);
+    ck_assert_int_eq(nt_write_all(c, "X", 1, dl()), 0);
     srv_join(&s);
+    ck_assert(s.ok);
     char buf[16];
     ssize_t r = nt_read(c, buf, sizeof buf, dl());
     ck_assert_int_eq(r, NT_ERR);
@@ -799,6 +809,69 @@ START_TEST(certs_are_well_formed)
 }
 END_TEST
 
+/* Against a real server: runs only when P3S_DOVECOT_DIR names a directory
+ * where `bash scripts/dovecot start DIR` runs Dovecot (ports 11110/11995). */
+START_TEST(dovecot_live)
+{
+    const char *d = getenv("P3S_DOVECOT_DIR");
+    if (!d || !*d)
+        return;
+    char ca[512], err[256], line[600];
+    snprintf(ca, sizeof ca, "%s/certs/ca.pem", d);
+    nt_tls_client_opts o = {.ca_file = ca};
+    nt_tls_ctx *x = nt_tls_client_ctx(&o, err, sizeof err);
+    ck_assert_msg(x != NULL, "%s", err);
+    nt_buffer b;
+    ck_assert_int_eq(nt_buffer_init(&b, 512, 4096), 0);
+
+    /* implicit TLS, checked against the IP address */
+    nt_conn *c = nt_connect("127.0.0.1", 11995, dl(), err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_msg(nt_tls_connect(c, x, NULL, &b, dl()) == 0, "%s", nt_errmsg(c));
+    ck_assert_uint_eq(nt_starttls_discarded(c), 0);
+    ck_assert_int_eq(read_line(c, &b, line, sizeof line), 0);
+    ck_assert_msg(strncmp(line, "+OK ", 4) == 0, "%s", line);
+    nt_close(c);
+
+    /* STLS by host name */
+    nt_buffer_clear(&b);
+    c = nt_connect("127.0.0.1", 11110, dl(), err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    ck_assert_int_eq(read_line(c, &b, line, sizeof line), 0);
+    ck_assert_int_eq(nt_write_all(c, "STLS\r\n", 6, dl()), 0);
+    ck_assert_int_eq(read_line(c, &b, line, sizeof line), 0);
+    ck_assert_msg(strncmp(line, "+OK", 3) == 0, "%s", line);
+    ck_assert_msg(nt_tls_connect(c, x, "localhost", &b, dl()) == 0, "%s", nt_errmsg(c));
+    ck_assert_uint_eq(nt_starttls_discarded(c), 0);
+    /* NOOP is not valid before login (RFC 1939); CAPA is, and after STLS
+     * it must no longer offer STLS (RFC 2595 section 4). */
+    ck_assert_int_eq(nt_write_all(c, "CAPA\r\n", 6, dl()), 0);
+    ck_assert_int_eq(read_line(c, &b, line, sizeof line), 0);
+    ck_assert_msg(strncmp(line, "+OK", 3) == 0, "%s", line);
+    int ncapa = 0;
+    for (;;) {
+        ck_assert_int_eq(read_line(c, &b, line, sizeof line), 0);
+        if (strcmp(line, ".\r\n") == 0)
+            break;
+        ck_assert_str_ne(line, "STLS\r\n");
+        ncapa++;
+    }
+    ck_assert_int_gt(ncapa, 0);
+    ck_assert_int_eq(nt_write_all(c, "QUIT\r\n", 6, dl()), 0);
+    ck_assert_int_eq(read_line(c, &b, line, sizeof line), 0);
+    nt_close(c);
+
+    /* verification against the wrong name fails */
+    c = nt_connect("127.0.0.1", 11995, dl(), err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(nt_tls_connect(c, x, "wrong.example", NULL, dl()), NT_ERR);
+    ck_assert_msg(strstr(nt_errmsg(c), "hostname mismatch"), "%s", nt_errmsg(c));
+    nt_close(c);
+    nt_buffer_free(&b);
+    nt_tls_ctx_free(x);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("nt");
@@ -830,6 +903,7 @@ static Suite *make_suite(void)
     tcase_add_test(tls, stls_injected_bytes_in_socket);
     tcase_add_test(tls, stls_server_discards_pipelined);
     tcase_add_test(tls, tls_write_after_peer_gone);
+    tcase_add_test(tls, dovecot_live);
     suite_add_tcase(s, tls);
     return s;
 }
