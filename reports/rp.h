@@ -85,6 +85,8 @@ void rp_run_note(rp_run *r, const char *note);
  * than 3 octets are refused (-1): hiding "a" would hide everything. */
 int rp_run_secret(rp_run *r, const char *value);
 
+/* Drop every case from index n on (an interrupted run keeps what ran). */
+void rp_run_truncate(rp_run *r, size_t n);
 /* Add a case; the returned pointer stays valid until the next rp_run_add. */
 rp_case *rp_run_add(rp_run *r);
 /* Set a string field of a case (copies; NULL allowed). */

@@ -125,6 +125,12 @@ int rp_run_secret(rp_run *r, const char *value)
     return 0;
 }
 
+void rp_run_truncate(rp_run *r, size_t n)
+{
+    while (r->ncases > n)
+        case_free(&r->cases[--r->ncases]);
+}
+
 rp_case *rp_run_add(rp_run *r)
 {
     if (r->ncases == r->capcases) {

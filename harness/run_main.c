@@ -1,0 +1,886 @@
+/* pop3spec server: select scenarios, discover the target, run them (in
+ * parallel sessions where that is safe), write the reports, and exit with
+ * a status that says whether a MUST failed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "nt.h"
+#include "ref.h"
+#include "run.h"
+#include "run_int.h"
+
+static volatile int g_stop;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: pop3spec server [options]\n"
+          "Runs the server scenarios against a POP3 server (pop3spec is the client).\n"
+          "With no --profile and no --host, the built-in reference server is the target.\n"
+          "\n"
+          "target:\n"
+          "  --profile FILE        target profile (profiles/README.md)\n"
+          "  --builtin             the built-in reference server (default)\n"
+          "  --host HOST --port N  a server without a profile file\n"
+          "  --tls MODE            none, stls (RFC 2595) or implicit (RFC 8314)\n"
+          "  --ca FILE             trusted CA certificates (PEM)\n"
+          "  --tls-name NAME       name to verify and send as SNI (default: host)\n"
+          "  --insecure            do NOT verify certificates (stated in every report)\n"
+          "  --user-env VAR        environment variable with the user (POP3SPEC_USER)\n"
+          "  --pass-env VAR        environment variable with the password (POP3SPEC_PASS)\n"
+          "  --disposable          the mailbox may be changed (DELE + QUIT scenarios run)\n"
+          "selection:\n"
+          "  --scenarios DIR       scenario folder (default: the installed scenarios/server)\n"
+          "  --select GLOB         scenario id or path glob (repeatable)\n"
+          "  --rfc N  --section S  --level MUST|SHOULD|MAY  --tag T  --exclude-tag T\n"
+          "  --slow                include scenarios tagged slow (minutes each)\n"
+          "  --list                show what would run, without connecting\n"
+          "running:\n"
+          "  --jobs N              scenarios in parallel (built-in target only; default 1)\n"
+          "  --timeout DURATION    per read (default 10s)\n"
+          "  --report DIR          write junit.xml, report.json, report.html (default\n"
+          "                        pop3spec-report)\n"
+          "  --expect FILE         expected non-PASS verdicts; exit 1 when any differs\n"
+          "  --color WHEN          auto, always, never\n"
+          "  --quiet               no per-scenario lines\n"
+          "\n"
+          "exit status: 0 no MUST failed; 1 a MUST failed (or --expect differs);\n"
+          "2 usage, scenario or profile error; 3 harness/network errors only;\n"
+          "4 internal error; 130 interrupted\n",
+          f);
+}
+
+#define MAX_SEL 64
+
+typedef struct opts {
+    const char *profile, *host, *tls, *ca, *tls_name, *user_env, *pass_env;
+    unsigned port;
+    int insecure, builtin, disposable, list, slow, quiet, color;
+    const char *scen_dir, *report, *expect, *timeout;
+    const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
+    size_t nsel, ntags, nxtags;
+    const char *rfc, *section, *level;
+    unsigned jobs;
+} opts;
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+    unsigned long v = 0;
+    if (!*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(*s - '0');
+        if (v > max)
+            return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->jobs = 1;
+    o->color = -1;
+    o->report = "pop3spec-report";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **val = NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+#define FLAG(name, field)                                                                          \
+    if (!strcmp(a, name)) {                                                                        \
+        o->field = 1;                                                                              \
+        continue;                                                                                  \
+    }
+        FLAG("--insecure", insecure)
+        FLAG("--builtin", builtin)
+        FLAG("--disposable", disposable)
+        FLAG("--list", list)
+        FLAG("--slow", slow)
+        FLAG("--quiet", quiet)
+#undef FLAG
+        if (i + 1 >= argc) {
+            fprintf(stderr, "pop3spec server: %s: missing value or unknown option\n", a);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--profile")) val = &o->profile;
+        else if (!strcmp(a, "--host")) val = &o->host;
+        else if (!strcmp(a, "--tls")) val = &o->tls;
+        else if (!strcmp(a, "--ca")) val = &o->ca;
+        else if (!strcmp(a, "--tls-name")) val = &o->tls_name;
+        else if (!strcmp(a, "--user-env")) val = &o->user_env;
+        else if (!strcmp(a, "--pass-env")) val = &o->pass_env;
+        else if (!strcmp(a, "--scenarios")) val = &o->scen_dir;
+        else if (!strcmp(a, "--report")) val = &o->report;
+        else if (!strcmp(a, "--expect")) val = &o->expect;
+        else if (!strcmp(a, "--timeout")) val = &o->timeout;
+        else if (!strcmp(a, "--rfc")) val = &o->rfc;
+        else if (!strcmp(a, "--section")) val = &o->section;
+        else if (!strcmp(a, "--level")) val = &o->level;
+        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag")) {
+            const char **arr = a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
+            size_t *n = a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
+            if (*n >= MAX_SEL) {
+                fprintf(stderr, "pop3spec server: at most %d %s options\n", MAX_SEL, a);
+                return -1;
+            }
+            arr[(*n)++] = v;
+            continue;
+        } else if (!strcmp(a, "--port")) {
+            if (parse_uint(v, 65535, &o->port) || !o->port) {
+                fprintf(stderr, "pop3spec server: --port: expected 1-65535, got \"%s\"\n", v);
+                return -1;
+            }
+            continue;
+        } else if (!strcmp(a, "--jobs")) {
+            if (parse_uint(v, 64, &o->jobs) || !o->jobs) {
+                fprintf(stderr, "pop3spec server: --jobs: expected 1-64, got \"%s\"\n", v);
+                return -1;
+            }
+            continue;
+        } else if (!strcmp(a, "--color")) {
+            o->color = !strcmp(v, "always") ? 1 : !strcmp(v, "never") ? 0 : !strcmp(v, "auto") ? -1 : -2;
+            if (o->color == -2) {
+                fprintf(stderr, "pop3spec server: --color: expected auto, always or never\n");
+                return -1;
+            }
+            continue;
+        } else {
+            fprintf(stderr, "pop3spec server: unknown option %s (see --help)\n", a);
+            return -1;
+        }
+        *val = v;
+    }
+    if (o->level && strcmp(o->level, "MUST") && strcmp(o->level, "SHOULD") && strcmp(o->level, "MAY")) {
+        fprintf(stderr, "pop3spec server: --level: expected MUST, SHOULD or MAY\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Build the profile from the file and/or the flags (flags win). */
+static int make_profile(const opts *o, run_profile *p)
+{
+    char err[512];
+    run_profile_init(p);
+    if (o->profile) {
+        if (run_profile_load(p, o->profile, err, sizeof err)) {
+            fprintf(stderr, "pop3spec server: %s\n", err);
+            return -1;
+        }
+    } else {
+        p->path = strdup("-");
+        if (!o->host)
+            p->builtin = 1;
+    }
+    if (o->builtin)
+        p->builtin = 1;
+    if (o->host) {
+        free(p->host);
+        p->host = strdup(o->host);
+        p->builtin = 0;
+    }
+    if (o->port)
+        p->port = o->port;
+    if (o->tls) {
+        if (!strcmp(o->tls, "none")) p->tls = RUN_TLS_NONE;
+        else if (!strcmp(o->tls, "stls")) p->tls = RUN_TLS_STLS;
+        else if (!strcmp(o->tls, "implicit")) p->tls = RUN_TLS_IMPLICIT;
+        else {
+            fprintf(stderr, "pop3spec server: --tls: expected none, stls or implicit\n");
+            return -1;
+        }
+    }
+#define STR(flag, field)                                                                           \
+    if (flag) {                                                                                    \
+        free(p->field);                                                                            \
+        p->field = strdup(flag);                                                                   \
+    }
+    STR(o->ca, ca_file)
+    STR(o->tls_name, tls_name)
+    STR(o->user_env, user_env)
+    STR(o->pass_env, pass_env)
+#undef STR
+    if (o->insecure)
+        p->insecure = 1;
+    if (o->disposable)
+        p->disposable = 1;
+    if (o->timeout) {
+        uint32_t ms;
+        if (sc_duration(o->timeout, strlen(o->timeout), &ms) || ms == 0) {
+            fprintf(stderr, "pop3spec server: --timeout: expected a duration like 10s or 500ms\n");
+            return -1;
+        }
+        p->timeout_ms = ms;
+    }
+    if (!p->name)
+        p->name = strdup(p->builtin ? "builtin reference server" : p->host ? p->host : "?");
+    return 0;
+}
+
+static int has_tag(const sc_scenario *s, const char *t)
+{
+    for (size_t i = 0; i < s->ntags; i++)
+        if (!strcmp(s->tags[i], t))
+            return 1;
+    return 0;
+}
+
+static int selected(const opts *o, const sc_scenario *s)
+{
+    if (o->nsel) {
+        int any = 0;
+        for (size_t i = 0; i < o->nsel && !any; i++)
+            any = !fnmatch(o->sel[i], s->id, 0) || !fnmatch(o->sel[i], s->path, 0) ||
+                  strstr(s->path, o->sel[i]) != NULL;
+        if (!any)
+            return 0;
+    }
+    if (o->rfc) {
+        int any = 0;
+        for (unsigned i = 0; i < s->nrfc; i++) {
+            char num[16];
+            snprintf(num, sizeof num, "%u", s->rfc[i]);
+            any |= !strcmp(num, o->rfc);
+        }
+        if (!any)
+            return 0;
+    }
+    if (o->section && (!s->section || strcmp(s->section, o->section)))
+        return 0;
+    if (o->level && strcmp(sc_level_name(s->level), o->level))
+        return 0;
+    for (size_t i = 0; i < o->ntags; i++)
+        if (!has_tag(s, o->tags[i]))
+            return 0;
+    for (size_t i = 0; i < o->nxtags; i++)
+        if (has_tag(s, o->xtags[i]))
+            return 0;
+    if (s->role != SC_ROLE_SERVER)
+        return 0;
+    return 1;
+}
+
+/* ---- the built-in target ------------------------------------------------ */
+
+typedef struct builtin {
+    char root[256];
+    char certs[300];
+    char users[300];
+    char mail[300];
+    ref_server *srv;
+    unsigned jobs;
+} builtin;
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int ok = fputs(text, f) >= 0;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* Job j (0-based) logs in as its own user with its own mailbox, so
+ * parallel scenarios never meet the exclusive maildrop lock. */
+static void job_user(unsigned j, char *user, size_t n)
+{
+    if (j == 0)
+        snprintf(user, n, "mrose");
+    else
+        snprintf(user, n, "job%u", j);
+}
+
+int run_builtin_seed(void *bctx, unsigned job)
+{
+    builtin *b = bctx;
+    char user[32], dir[400];
+    job_user(job, user, sizeof user);
+    snprintf(dir, sizeof dir, "%s/%s", b->mail, user);
+    /* Remove what a destructive scenario left, then write the demo again. */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return -1;
+    return ref_mailbox_seed(dir);
+}
+
+static int builtin_start(builtin *b, unsigned jobs, char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    b->jobs = jobs;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(b->root, sizeof b->root, "%s/pop3spec-ref.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(b->root)) {
+        snprintf(err, errlen, "mkdtemp %s: %s", b->root, strerror(errno));
+        return -1;
+    }
+    snprintf(b->certs, sizeof b->certs, "%s/certs", b->root);
+    snprintf(b->mail, sizeof b->mail, "%s/mail", b->root);
+    snprintf(b->users, sizeof b->users, "%s/users", b->root);
+    if (mkdir(b->certs, 0700) || mkdir(b->mail, 0700)) {
+        snprintf(err, errlen, "mkdir in %s: %s", b->root, strerror(errno));
+        return -1;
+    }
+    if (nt_cert_make_dir(b->certs, err, errlen))
+        return -1;
+    char users[4096] = "";
+    size_t un = 0;
+    for (unsigned j = 0; j < jobs; j++) {
+        char user[32];
+        job_user(j, user, sizeof user);
+        /* RFC 1939 section 7's example secret. */
+        un += (size_t)snprintf(users + un, sizeof users - un, "%s:tanstaaf\n", user);
+        if (run_builtin_seed(b, j)) {
+            snprintf(err, errlen, "seeding the demo mailbox in %s failed", b->mail);
+            return -1;
+        }
+    }
+    if (write_file(b->users, users)) {
+        snprintf(err, errlen, "%s: %s", b->users, strerror(errno));
+        return -1;
+    }
+    char cert[340], key[340];
+    snprintf(cert, sizeof cert, "%s/server.pem", b->certs);
+    snprintf(key, sizeof key, "%s/server.key", b->certs);
+    ref_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.listen = "127.0.0.1:0";
+    cfg.listen_tls = "127.0.0.1:0";
+    cfg.mailbox = b->mail;
+    cfg.users = b->users;
+    cfg.cert = cert;
+    cfg.key = key;
+    cfg.max_sessions = 256;
+    return ref_server_start(&cfg, &b->srv, err, errlen);
+}
+
+static void builtin_stop(builtin *b)
+{
+    if (b->srv)
+        ref_server_stop(b->srv);
+    b->srv = NULL;
+    if (b->root[0]) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", b->root);
+        if (system(cmd) != 0)
+            fprintf(stderr, "pop3spec server: could not remove %s\n", b->root);
+    }
+}
+
+/* ---- credentials ---------------------------------------------------------- */
+
+static char *read_secret_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = 0;
+    return strdup(buf);
+}
+
+static int credentials(const run_profile *p, char **user, char **pass)
+{
+    *user = *pass = NULL;
+    if (p->user_file && !(*user = read_secret_file(p->user_file))) {
+        fprintf(stderr, "pop3spec server: %s: %s\n", p->user_file, strerror(errno));
+        return -1;
+    }
+    if (p->pass_file && !(*pass = read_secret_file(p->pass_file))) {
+        fprintf(stderr, "pop3spec server: %s: %s\n", p->pass_file, strerror(errno));
+        return -1;
+    }
+    const char *ue = p->user_env ? p->user_env : "POP3SPEC_USER";
+    const char *pe = p->pass_env ? p->pass_env : "POP3SPEC_PASS";
+    if (!*user && getenv(ue))
+        *user = strdup(getenv(ue));
+    if (!*pass && getenv(pe))
+        *pass = strdup(getenv(pe));
+    if (!*user || !*pass) {
+        fprintf(stderr,
+                "pop3spec server: no credentials: set %s and %s (or user-file / pass-file in "
+                "the profile)\n",
+                ue, pe);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- expectations ------------------------------------------------------- */
+
+#define MAX_EXPECT 512
+
+typedef struct expectation {
+    char id[128];
+    char verdict[8];
+    int seen;
+} expectation;
+
+/* Lines "scenario-id VERDICT  # reasoning"; '#' lines are comments. */
+static long load_expect(const char *path, expectation *e, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "pop3spec server: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    long n = 0;
+    unsigned ln = 0;
+    while (fgets(line, sizeof line, f)) {
+        ln++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '#' || *s == '\n' || !*s)
+            continue;
+        char *id = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n')
+            s++;
+        size_t idn = (size_t)(s - id);
+        while (*s == ' ' || *s == '\t')
+            s++;
+        char *v = s;
+        while (*s >= 'A' && *s <= 'Z')
+            s++;
+        size_t vn = (size_t)(s - v);
+        int ok = vn && vn < 8 && idn && idn < 128;
+        if (ok) {
+            char vv[8];
+            memcpy(vv, v, vn);
+            vv[vn] = 0;
+            ok = !strcmp(vv, "PASS") || !strcmp(vv, "FAIL") || !strcmp(vv, "WARN") ||
+                 !strcmp(vv, "INFO") || !strcmp(vv, "SKIP") || !strcmp(vv, "ERROR");
+        }
+        if (!ok || (size_t)n >= max) {
+            fprintf(stderr, "pop3spec server: %s:%u: expected \"scenario-id VERDICT  # why\"\n",
+                    path, ln);
+            fclose(f);
+            return -1;
+        }
+        memcpy(e[n].id, id, idn);
+        e[n].id[idn] = 0;
+        memcpy(e[n].verdict, v, vn);
+        e[n].verdict[vn] = 0;
+        e[n].seen = 0;
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* ---- running ------------------------------------------------------------ */
+
+typedef struct work {
+    sc_scenario *scen;
+    size_t n;
+    size_t next;
+    size_t done;
+    pthread_mutex_t mu;
+    rp_run *run;
+    run_target *targets; /* one per job */
+    const run_profile *prof;
+    builtin *b;
+    int quiet, color, tty;
+    int64_t t0;
+} work;
+
+static int needs_seed(const sc_scenario *s)
+{
+    for (size_t i = 0; i < s->nrequires; i++)
+        if (s->requires[i].kind == SC_REQ_PROP && !strcmp(s->requires[i].name, "disposable-mailbox"))
+            return 1;
+    for (size_t i = 0; i < s->ntags; i++)
+        if (!strcmp(s->tags[i], "destructive"))
+            return 1;
+    return 0;
+}
+
+static int seed_external(const run_profile *p)
+{
+    if (!p->seed_command)
+        return 0;
+    int rc = system(p->seed_command);
+    return (rc == 0) ? 0 : -1;
+}
+
+static void one(work *w, size_t i, unsigned job)
+{
+    const sc_scenario *s = &w->scen[i];
+    rp_case *c = &w->run->cases[i];
+    int64_t t0 = nt_now_ms();
+    char reason[256];
+    if (run_requires_unmet(s, &w->targets[job], reason, sizeof reason)) {
+        rp_case_verdict(w->run, c, RP_SKIP, 0, reason, NULL, NULL);
+    } else {
+        int seeded = 0;
+        if (needs_seed(s)) {
+            seeded = w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof);
+            if (seeded != 0)
+                rp_case_verdict(w->run, c, RP_ERROR, 0, "seeding the mailbox failed", NULL, NULL);
+        }
+        if (seeded == 0)
+            run_scenario(s, &w->targets[job], w->run, c, &g_stop);
+        if (needs_seed(s) && w->b)
+            run_builtin_seed(w->b, job);
+    }
+    c->duration_ms = (double)(nt_now_ms() - t0);
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    if (!w->quiet) {
+        static const char *const col[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
+                                                    "\033[36m", "\033[2m", "\033[1;35m"};
+        int width = w->n >= 100 ? 3 : 2;
+        if (w->tty)
+            fputs("\r\033[K", stdout);
+        if (c->verdict != RP_PASS || !w->tty)
+            printf("[%*zu/%zu] %s%-5s%s %s%s%s\n", width, w->done, w->n,
+                   w->color ? col[c->verdict] : "", rp_verdict_name(c->verdict),
+                   w->color ? "\033[0m" : "", s->id, c->verdict == RP_PASS ? "" : ": ",
+                   c->verdict == RP_PASS ? "" : (c->reason ? c->reason : ""));
+        if (w->tty)
+            printf("[%*zu/%zu] running... %s", width, w->done, w->n,
+                   w->done == w->n ? "done\n" : "");
+        fflush(stdout);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+typedef struct worker_arg {
+    work *w;
+    unsigned job;
+} worker_arg;
+
+static void *worker(void *arg)
+{
+    worker_arg *a = arg;
+    work *w = a->w;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        size_t i = w->next < w->n && !g_stop ? w->next++ : (size_t)-1;
+        pthread_mutex_unlock(&w->mu);
+        if (i == (size_t)-1)
+            break;
+        one(w, i, a->job);
+    }
+    return NULL;
+}
+
+static int cmp_scen(const void *a, const void *b)
+{
+    return strcmp(((const sc_scenario *)a)->id, ((const sc_scenario *)b)->id);
+}
+
+static void fill_case(rp_case *c, const sc_scenario *s)
+{
+    rp_set(&c->id, s->id);
+    rp_set(&c->title, s->title);
+    rp_set(&c->file, s->path);
+    char rfc[64] = "";
+    size_t k = 0;
+    for (unsigned i = 0; i < s->nrfc; i++)
+        k += (size_t)snprintf(rfc + k, sizeof rfc - k, "%s%u", i ? ", " : "", s->rfc[i]);
+    rp_set(&c->rfc, rfc);
+    rp_set(&c->section, s->section);
+    rp_set(&c->level, s->level_text ? s->level_text : sc_level_name(s->level));
+    rp_set(&c->quote, s->quote);
+    rp_set(&c->role, "server");
+    for (size_t i = 0; i < s->ntags; i++)
+        rp_case_tag(c, s->tags[i]);
+}
+
+static const char *default_scen_dir(char *buf, size_t n)
+{
+    struct stat st;
+    if (stat("scenarios/server", &st) == 0 && S_ISDIR(st.st_mode))
+        return "scenarios/server";
+    snprintf(buf, n, "%s/scenarios/server", P3S_SOURCE_DIR);
+    return buf;
+}
+
+int run_server_main(int argc, char **argv)
+{
+    opts o;
+    if (parse_args(argc, argv, &o))
+        return 2;
+    run_profile prof;
+    if (make_profile(&o, &prof)) {
+        run_profile_free(&prof);
+        return 2;
+    }
+    char dirbuf[4096];
+    const char *dir = o.scen_dir ? o.scen_dir : default_scen_dir(dirbuf, sizeof dirbuf);
+    char **paths = NULL;
+    sc_error serr;
+    long np = sc_list_dir(dir, &paths, &serr);
+    if (np < 0) {
+        fprintf(stderr, "pop3spec server: %s\n", serr.text);
+        run_profile_free(&prof);
+        return 2;
+    }
+    sc_scenario *scen = calloc((size_t)np + 1, sizeof *scen);
+    size_t ns = 0;
+    int bad = 0;
+    for (long i = 0; i < np; i++) {
+        if (sc_parse_file(paths[i], &scen[ns], &serr)) {
+            fprintf(stderr, "%s\n", serr.text);
+            bad = 1;
+            continue;
+        }
+        if (selected(&o, &scen[ns]))
+            ns++;
+        else
+            sc_free(&scen[ns]);
+    }
+    sc_paths_free(paths, (size_t)np);
+    if (bad) {
+        fprintf(stderr, "pop3spec server: scenario errors: nothing was run\n");
+        for (size_t i = 0; i < ns; i++)
+            sc_free(&scen[i]);
+        free(scen);
+        run_profile_free(&prof);
+        return 2;
+    }
+    qsort(scen, ns, sizeof *scen, cmp_scen);
+    for (size_t i = 1; i < ns; i++)
+        if (!strcmp(scen[i].id, scen[i - 1].id)) {
+            fprintf(stderr, "pop3spec server: %s and %s have the same id \"%s\"\n",
+                    scen[i - 1].path, scen[i].path, scen[i].id);
+            bad = 1;
+        }
+    int rc = 0;
+    if (bad) {
+        rc = 2;
+        goto out_scen;
+    }
+    if (o.list) {
+        for (size_t i = 0; i < ns; i++) {
+            char rfc[32] = "";
+            if (scen[i].nrfc)
+                snprintf(rfc, sizeof rfc, "%u", scen[i].rfc[0]);
+            printf("%-44s RFC %-5s %-8s %-7s %s\n", scen[i].id, rfc,
+                   scen[i].section ? scen[i].section : "", sc_level_name(scen[i].level),
+                   scen[i].title ? scen[i].title : "");
+        }
+        printf("%zu scenarios\n", ns);
+        goto out_scen;
+    }
+    expectation *exp = NULL;
+    long nexp = 0;
+    if (o.expect) {
+        exp = calloc(MAX_EXPECT, sizeof *exp);
+        nexp = load_expect(o.expect, exp, MAX_EXPECT);
+        if (nexp < 0) {
+            free(exp);
+            rc = 2;
+            goto out_scen;
+        }
+    }
+
+    char err[512];
+    builtin b;
+    int have_builtin = 0;
+    unsigned jobs = o.jobs;
+    if (!prof.builtin && jobs > 1) {
+        fprintf(stderr, "pop3spec server: --jobs %u needs one mailbox per job; an external "
+                        "target has one account: running one scenario at a time\n", jobs);
+        jobs = 1;
+    }
+    char *user = NULL, *pass = NULL;
+    if (prof.builtin) {
+        if (builtin_start(&b, jobs, err, sizeof err)) {
+            fprintf(stderr, "pop3spec server: starting the reference server: %s\n", err);
+            builtin_stop(&b);
+            rc = 4;
+            free(exp);
+            goto out_scen;
+        }
+        have_builtin = 1;
+        prof.disposable = 1;
+        prof.apop = 1;
+        prof.messages = 5;
+        free(prof.host);
+        prof.host = strdup("127.0.0.1");
+        if (!prof.ca_file) {
+            char ca[400];
+            snprintf(ca, sizeof ca, "%s/ca.pem", b.certs);
+            prof.ca_file = strdup(ca);
+        }
+        prof.port = ref_server_port(b.srv, prof.tls == RUN_TLS_IMPLICIT);
+        user = strdup("mrose");
+        pass = strdup("tanstaaf");
+    } else if (credentials(&prof, &user, &pass)) {
+        rc = 2;
+        free(exp);
+        goto out_scen;
+    }
+    if (!prof.port)
+        prof.port = prof.tls == RUN_TLS_IMPLICIT ? 995 : 110;
+
+    char target_name[300];
+    snprintf(target_name, sizeof target_name, "%s (%s:%u)", prof.name, prof.host, prof.port);
+    rp_run run;
+    rp_run_init(&run, "server", target_name, run_tls_name(prof.tls));
+    run.insecure = prof.insecure;
+    rp_run_secret(&run, pass);
+    if (prof.insecure)
+        rp_run_note(&run, "TLS certificate and host-name verification was turned off.");
+    if (!prof.disposable)
+        rp_run_note(&run, "The mailbox is not marked disposable: scenarios that delete mail "
+                          "were skipped.");
+
+    run_target *targets = calloc(jobs, sizeof *targets);
+    char **users = calloc(jobs, sizeof *users);
+    int64_t t0 = nt_now_ms();
+    for (unsigned j = 0; j < jobs; j++) {
+        if (have_builtin) {
+            char u[32];
+            job_user(j, u, sizeof u);
+            users[j] = strdup(u);
+        } else {
+            users[j] = strdup(user);
+        }
+        if (run_target_init(&targets[j], &prof, users[j], pass, err, sizeof err)) {
+            fprintf(stderr, "pop3spec server: %s\n", err);
+            rc = 2;
+            break;
+        }
+        if (o.slow)
+            targets[j].flags |= RUN_F_SLOW;
+    }
+    if (rc == 0) {
+        /* Discovery once: capabilities and message count decide SKIPs. */
+        if (run_discover(&targets[0], &run, err, sizeof err)) {
+            fprintf(stderr, "pop3spec server: discovery: %s\n", err);
+            rp_run_note(&run, err);
+        }
+        for (unsigned j = 1; j < jobs; j++)
+            run_target_copy_discovery(&targets[j], &targets[0]);
+        if (!o.quiet)
+            printf("pop3spec %s: %zu server scenarios against %s, TLS %s%s, %u job%s\n",
+                   P3S_VERSION, ns, target_name, run_tls_name(prof.tls),
+                   prof.insecure ? " (verification OFF)" : "", jobs, jobs > 1 ? "s" : "");
+        for (size_t i = 0; i < ns; i++)
+            fill_case(rp_run_add(&run), &scen[i]);
+        work w;
+        memset(&w, 0, sizeof w);
+        w.scen = scen;
+        w.n = ns;
+        w.run = &run;
+        w.targets = targets;
+        w.prof = &prof;
+        w.b = have_builtin ? &b : NULL;
+        w.quiet = o.quiet;
+        w.tty = isatty(1);
+        w.color = o.color == -1 ? w.tty : o.color;
+        pthread_mutex_init(&w.mu, NULL);
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_sigint;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        pthread_t th[64];
+        worker_arg wa[64];
+        for (unsigned j = 0; j < jobs; j++) {
+            wa[j] = (worker_arg){&w, j};
+            if (pthread_create(&th[j], NULL, worker, &wa[j])) {
+                jobs = j;
+                break;
+            }
+        }
+        for (unsigned j = 0; j < jobs; j++)
+            pthread_join(th[j], NULL);
+        pthread_mutex_destroy(&w.mu);
+        if (g_stop) {
+            run.interrupted = 1;
+            /* Keep what ran; scenarios never started are left out. */
+            rp_run_truncate(&run, w.next);
+        }
+        run.duration_ms = (double)(nt_now_ms() - t0);
+
+        if (rp_write_all(&run, o.report, err, sizeof err)) {
+            fprintf(stderr, "pop3spec server: writing reports: %s\n", err);
+            rc = 4;
+        }
+        rp_print_summary(&run, stdout, w.color);
+        printf("\nreports: %s/junit.xml %s/report.json %s/report.html\n", o.report, o.report,
+               o.report);
+        size_t counts[RP__COUNT];
+        rp_run_counts(&run, counts);
+        if (rc == 0)
+            rc = counts[RP_FAIL] ? 1 : counts[RP_ERROR] ? 3 : 0;
+        if (o.expect) {
+            int diff = 0;
+            for (size_t i = 0; i < run.ncases; i++) {
+                const rp_case *c = &run.cases[i];
+                const char *want = "PASS";
+                for (long k = 0; k < nexp; k++)
+                    if (!strcmp(exp[k].id, c->id)) {
+                        want = exp[k].verdict;
+                        exp[k].seen = 1;
+                    }
+                if (strcmp(want, rp_verdict_name(c->verdict))) {
+                    printf("expectation differs: %s: expected %s, got %s (%s)\n", c->id, want,
+                           rp_verdict_name(c->verdict), c->reason ? c->reason : "");
+                    diff = 1;
+                }
+            }
+            for (long k = 0; k < nexp && !run.interrupted; k++)
+                if (!exp[k].seen && !o.nsel && !o.ntags && !o.rfc && !o.section && !o.level) {
+                    printf("expectation for a scenario that did not run: %s\n", exp[k].id);
+                    diff = 1;
+                }
+            printf("expectations (%s): %s\n", o.expect, diff ? "DIFFER" : "all met");
+            rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
+        }
+        if (run.interrupted)
+            rc = 130;
+    }
+    for (unsigned j = 0; j < jobs; j++) {
+        run_target_free(&targets[j]);
+        free(users[j]);
+    }
+    free(targets);
+    free(users);
+    rp_run_free(&run);
+    if (pass) {
+        memset(pass, 0, strlen(pass));
+        free(pass);
+    }
+    free(user);
+    free(exp);
+    if (have_builtin)
+        builtin_stop(&b);
+out_scen:
+    for (size_t i = 0; i < ns; i++)
+        sc_free(&scen[i]);
+    free(scen);
+    run_profile_free(&prof);
+    return rc;
+}

@@ -1,0 +1,293 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run.h"
+
+void run_profile_init(run_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    p->messages = -1;
+}
+
+void run_profile_free(run_profile *p)
+{
+    char **f[] = {&p->path,     &p->name,      &p->host,      &p->ca_file,     &p->tls_name,
+                  &p->user_env, &p->pass_env,  &p->user_file, &p->pass_file, &p->seed_command};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        free(*f[i]);
+    for (size_t i = 0; i < p->nprops; i++)
+        free(p->props[i]);
+    run_profile_init(p);
+}
+
+const char *run_tls_name(run_tls t)
+{
+    return t == RUN_TLS_STLS ? "stls" : t == RUN_TLS_IMPLICIT ? "implicit" : "none";
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+static int set_str(char **dst, const char *v, size_t n)
+{
+    free(*dst);
+    *dst = dupn(v, n);
+    return *dst ? 0 : -1;
+}
+
+static int parse_bool(const char *v, size_t n, int *out)
+{
+    if ((n == 3 && !memcmp(v, "yes", 3)) || (n == 4 && !memcmp(v, "true", 4)) ||
+        (n == 1 && v[0] == '1')) {
+        *out = 1;
+        return 0;
+    }
+    if ((n == 2 && !memcmp(v, "no", 2)) || (n == 5 && !memcmp(v, "false", 5)) ||
+        (n == 1 && v[0] == '0')) {
+        *out = 0;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_num(const char *v, size_t n, unsigned long max, unsigned long *out)
+{
+    unsigned long x = 0;
+    if (n == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        x = x * 10 + (unsigned long)(v[i] - '0');
+        if (x > max)
+            return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* "10s", "500ms", "2m", or plain seconds. */
+static int parse_time(const char *v, size_t n, uint32_t *ms)
+{
+    size_t k = 0;
+    while (k < n && v[k] >= '0' && v[k] <= '9')
+        k++;
+    unsigned long x;
+    if (parse_num(v, k, 3600000ul, &x))
+        return -1;
+    unsigned long mult;
+    if (k == n || (n - k == 1 && v[k] == 's'))
+        mult = 1000;
+    else if (n - k == 2 && !memcmp(v + k, "ms", 2))
+        mult = 1;
+    else if (n - k == 1 && v[k] == 'm')
+        mult = 60000;
+    else
+        return -1;
+    if (x * mult > 3600000ul || x * mult == 0)
+        return -1;
+    *ms = (uint32_t)(x * mult);
+    return 0;
+}
+
+static int is_env_name(const char *v, size_t n)
+{
+    if (n == 0 || (v[0] >= '0' && v[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= 'a' && v[i] <= 'z') ||
+              (v[i] >= '0' && v[i] <= '9') || v[i] == '_'))
+            return 0;
+    return 1;
+}
+
+int run_profile_has(const run_profile *p, const char *name)
+{
+    if (!strcmp(name, "disposable-mailbox"))
+        return p->disposable;
+    if (!strcmp(name, "apop"))
+        return p->apop;
+    for (size_t i = 0; i < p->nprops; i++)
+        if (!strcmp(p->props[i], name))
+            return 1;
+    return 0;
+}
+
+int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t len, char *err,
+                      size_t errlen)
+{
+    if (set_str(&p->path, path, strlen(path)))
+        goto oom;
+    unsigned line = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        line++;
+        size_t end = pos;
+        while (end < len && buf[end] != '\n')
+            end++;
+        const char *s = buf + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        if (n && s[n - 1] == '\r')
+            n--;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
+                snprintf(err, errlen, "%s:%u: control character 0x%02x in the profile", path, line,
+                         (unsigned char)s[i]);
+                return -1;
+            }
+        while (n && (*s == ' ' || *s == '\t'))
+            s++, n--;
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n == 0 || s[0] == '#')
+            continue;
+        const char *eq = memchr(s, '=', n);
+        if (!eq) {
+            snprintf(err, errlen, "%s:%u: expected \"key = value\", got \"%.*s\"", path, line,
+                     (int)(n > 60 ? 60 : n), s);
+            return -1;
+        }
+        size_t kn = (size_t)(eq - s);
+        while (kn && (s[kn - 1] == ' ' || s[kn - 1] == '\t'))
+            kn--;
+        const char *v = eq + 1;
+        size_t vn = n - (size_t)(v - s);
+        while (vn && (*v == ' ' || *v == '\t'))
+            v++, vn--;
+        char key[40];
+        if (kn == 0 || kn >= sizeof key) {
+            snprintf(err, errlen, "%s:%u: missing or over-long key", path, line);
+            return -1;
+        }
+        memcpy(key, s, kn);
+        key[kn] = 0;
+        unsigned long num;
+        int b;
+        const char *bad = NULL;
+#define KEY(k) (!strcmp(key, k))
+        if (KEY("name")) {
+            if (set_str(&p->name, v, vn))
+                goto oom;
+        } else if (KEY("host")) {
+            if (vn == 0)
+                bad = "a host name or address";
+            else if (set_str(&p->host, v, vn))
+                goto oom;
+        } else if (KEY("port")) {
+            if (parse_num(v, vn, 65535, &num) || num == 0)
+                bad = "a port number 1-65535";
+            else
+                p->port = (unsigned)num;
+        } else if (KEY("tls")) {
+            if (vn == 4 && !memcmp(v, "none", 4))
+                p->tls = RUN_TLS_NONE;
+            else if (vn == 4 && !memcmp(v, "stls", 4))
+                p->tls = RUN_TLS_STLS;
+            else if (vn == 8 && !memcmp(v, "implicit", 8))
+                p->tls = RUN_TLS_IMPLICIT;
+            else
+                bad = "none, stls or implicit";
+        } else if (KEY("ca-file")) {
+            if (set_str(&p->ca_file, v, vn))
+                goto oom;
+        } else if (KEY("tls-name")) {
+            if (set_str(&p->tls_name, v, vn))
+                goto oom;
+        } else if (KEY("verify")) {
+            if (parse_bool(v, vn, &b))
+                bad = "yes or no";
+            else
+                p->insecure = !b;
+        } else if (KEY("user-env") || KEY("pass-env")) {
+            if (!is_env_name(v, vn))
+                bad = "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
+            else if (set_str(KEY("user-env") ? &p->user_env : &p->pass_env, v, vn))
+                goto oom;
+        } else if (KEY("user-file") || KEY("pass-file")) {
+            if (set_str(KEY("user-file") ? &p->user_file : &p->pass_file, v, vn))
+                goto oom;
+        } else if (KEY("seed-command")) {
+            if (set_str(&p->seed_command, v, vn))
+                goto oom;
+        } else if (KEY("disposable-mailbox")) {
+            if (parse_bool(v, vn, &b))
+                bad = "yes or no";
+            else
+                p->disposable = b;
+        } else if (KEY("builtin")) {
+            if (parse_bool(v, vn, &b))
+                bad = "yes or no";
+            else
+                p->builtin = b;
+        } else if (KEY("apop")) {
+            if (parse_bool(v, vn, &b))
+                bad = "yes or no";
+            else
+                p->apop = b;
+        } else if (KEY("messages")) {
+            if (parse_num(v, vn, 10000000ul, &num))
+                bad = "a message count";
+            else
+                p->messages = (long)num;
+        } else if (KEY("timeout")) {
+            if (parse_time(v, vn, &p->timeout_ms))
+                bad = "a duration such as 10s, 500ms or 1m (at most 1 hour)";
+        } else if (KEY("property")) {
+            if (vn == 0)
+                bad = "a property name";
+            else if (p->nprops >= RUN_MAX_PROPS)
+                bad = "at most 32 properties";
+            else if (!(p->props[p->nprops++] = dupn(v, vn)))
+                goto oom;
+        } else {
+            snprintf(err, errlen,
+                     "%s:%u: unknown key \"%s\" (keys: name host port tls ca-file tls-name verify "
+                     "user-env pass-env user-file pass-file seed-command disposable-mailbox "
+                     "builtin apop messages timeout property)",
+                     path, line, key);
+            return -1;
+        }
+#undef KEY
+        if (bad) {
+            snprintf(err, errlen, "%s:%u: %s: expected %s, got \"%.*s\"", path, line, key, bad,
+                     (int)(vn > 60 ? 60 : vn), v);
+            return -1;
+        }
+    }
+    if (!p->builtin && !p->host) {
+        snprintf(err, errlen, "%s: no \"host\" (or \"builtin = yes\")", path);
+        return -1;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+}
+
+int run_profile_load(run_profile *p, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    int big = n == sizeof buf && fgetc(f) != EOF;
+    fclose(f);
+    if (big) {
+        snprintf(err, errlen, "%s: larger than 64 KiB: not a profile", path);
+        return -1;
+    }
+    return run_profile_parse(p, path, buf, n, err, errlen);
+}
