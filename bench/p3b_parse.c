@@ -9,6 +9,8 @@
 
 #include "pop3parse.h"
 
+#define P3_UNLIKELY_B(x) __builtin_expect(!!(x), 0)
+
 /* The whole workload is one buffer; the parser may look only up to `win`,
  * the end of the last chunk "received". Chunk ends are absolute multiples of
  * P3B_CHUNK, as if every read() returned a full chunk. */
@@ -68,15 +70,6 @@ static int status_line(feed *f, p3_status *st, p3b_err *e, const char *what)
         return fail(e, "%s: status line at %zu needed leniency 0x%x", what, f->pos, st->lenient);
     f->pos += (size_t)r;
     return 0;
-}
-
-static inline ssize_t ml_line(feed *f, p3_ml *d, p3_slice *line)
-{
-    ssize_t r;
-    while ((r = p3_ml_line(d, f->buf + f->pos, f->win - f->pos, line)) == P3_NEED_MORE)
-        if (feed_more(f))
-            return P3_NEED_MORE;
-    return r;
 }
 
 static int ml_fail(p3b_err *e, const char *what, const feed *f, const p3_ml *d, ssize_t r)
@@ -152,25 +145,104 @@ int p3b_parse_w1(const p3b_w1 *w, p3b_err *e)
     return 0;
 }
 
-static int ml_end(feed *f, p3_ml *d, p3b_err *e, const char *what)
+/* The window end after one more chunk, or NULL at the end of the input.
+ * For the loops below that keep pointers instead of a feed: the fewer
+ * values live across the parser call, the fewer the harness spills. */
+static const char *next_win(const char *base, const char *win, const char *end)
 {
+    if (win == end)
+        return NULL;
+    size_t next = ((size_t)(win - base) / P3B_CHUNK + 1) * P3B_CHUNK;
+    return next < (size_t)(end - base) ? base + next : end;
+}
+
+/* One multi-line listing of w->n entries, pointer-based like W3 (it runs
+ * once per entry). uidl selects the UIDL checks, else LIST. Returns the new
+ * position, or NULL with e set. */
+static const char *w2_listing(const p3b_w2 *w, int uidl, const char *p, const char **winp,
+                              p3b_err *e)
+{
+    const char *const base = w->buf.p, *const end = base + w->buf.n;
+    const char *win = *winp;
+    const char *what = uidl ? "W2 UIDL" : "W2 LIST";
+    p3_ml d;
     p3_slice line;
-    ssize_t r = ml_line(f, d, &line);
-    if (r < 0)
-        return ml_fail(e, what, f, d, r);
-    if (!p3_ml_done(d))
-        return fail(e, "%s: expected the terminator at %zu, got a line", what, f->pos);
-    f->pos += (size_t)r;
-    return 0;
+    p3_diag dg;
+    uint64_t sum = 0;
+    size_t digits = 1;
+    uint32_t next_pow10 = 10;
+    p3_ml_init(&d, 0, 0);
+    for (uint32_t i = 1;;) {
+        ssize_t r = p3_ml_line(&d, p, (size_t)(win - p), &line);
+        if (P3_UNLIKELY_B(r < 0)) {
+            if (r == P3_NEED_MORE && (win = next_win(base, win, end)) != NULL)
+                continue;
+            if (r == P3_NEED_MORE)
+                fail(e, "%s: input ends inside the line at %td", what, p - base);
+            else
+                fail(e, "%s: %s (%s) at data offset %llu (line at %td)", what,
+                     p3_errno_name(d.err), p3_errno_msg(d.err), (unsigned long long)d.err_off,
+                     p - base);
+            return NULL;
+        }
+        if (P3_UNLIKELY_B(i > w->n)) {
+            if (!p3_ml_done(&d)) {
+                fail(e, "%s: a line at %td where the terminator should be", what, p - base);
+                return NULL;
+            }
+            p += r;
+            break;
+        }
+        if (uidl) {
+            /* The uid must be exactly the octets after "<i> " of this line:
+             * the bytes are proved by the sha256, so position and length
+             * prove the contents. */
+            if (i == next_pow10) {
+                digits++;
+                next_pow10 *= 10;
+            }
+            uint32_t msg;
+            p3_slice uid;
+            if (P3_UNLIKELY_B(p3_uidl_entry(line, 0, &msg, &uid, &dg) != 0)) {
+                fail_diag(e, "W2 UIDL entry", (size_t)(line.p - base), &dg);
+                return NULL;
+            }
+            if (P3_UNLIKELY_B(msg != i || uid.n != w->uidlen[i] || uid.p != p + digits + 1)) {
+                fail(e, "W2 UIDL entry %u at %td: parser gave msg %u, uid of %zu octets at %td", i,
+                     p - base, msg, uid.n, uid.p - base);
+                return NULL;
+            }
+            sum += uid.n;
+        } else {
+            uint32_t msg;
+            uint64_t oct;
+            if (P3_UNLIKELY_B(p3_list_entry(line, 0, &msg, &oct, &dg) != 0)) {
+                fail_diag(e, "W2 LIST entry", (size_t)(line.p - base), &dg);
+                return NULL;
+            }
+            if (P3_UNLIKELY_B(msg != i || oct != w->size[i])) {
+                fail(e, "W2 LIST entry %u: parser gave %u %llu, generator %u %u", i, msg,
+                     (unsigned long long)oct, i, w->size[i]);
+                return NULL;
+            }
+            sum += oct;
+        }
+        p += r;
+        i++;
+    }
+    if (sum != (uidl ? w->uid_bytes : w->size_sum) || d.lines != w->n || d.lenient) {
+        fail(e, "%s: totals differ (sum %llu, lines %llu, lenient 0x%x)", what,
+             (unsigned long long)sum, (unsigned long long)d.lines, d.lenient);
+        return NULL;
+    }
+    *winp = win;
+    return p;
 }
 
 int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
 {
     feed f;
     p3_status st;
-    p3_ml d;
-    p3_slice line;
-    p3_diag dg;
     feed_init(&f, w->buf.p, w->buf.n);
 
     if (status_line(&f, &st, e, "W2 LIST status"))
@@ -178,62 +250,20 @@ int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
     uint64_t count;
     if (leading_u64(st.text, &count) || count != w->n)
         return fail(e, "W2 LIST status text does not start with %u", w->n);
-    p3_ml_init(&d, 0, 0);
-    uint64_t octets = 0;
-    for (uint32_t i = 1; i <= w->n; i++) {
-        ssize_t r = ml_line(&f, &d, &line);
-        if (r < 0)
-            return ml_fail(e, "W2 LIST", &f, &d, r);
-        uint32_t msg;
-        uint64_t oct;
-        if (p3_list_entry(line, 0, &msg, &oct, &dg))
-            return fail_diag(e, "W2 LIST entry", (size_t)(line.p - f.buf), &dg);
-        if (msg != i || oct != w->size[i])
-            return fail(e, "W2 LIST entry %u: parser gave %u %llu, generator %u %u", i, msg,
-                        (unsigned long long)oct, i, w->size[i]);
-        octets += oct;
-        f.pos += (size_t)r;
-    }
-    if (ml_end(&f, &d, e, "W2 LIST"))
+    const char *win = f.buf + f.win;
+    const char *p = w2_listing(w, 0, f.buf + f.pos, &win, e);
+    if (!p)
         return -1;
-    if (octets != w->size_sum || d.lines != w->n || d.lenient)
-        return fail(e, "W2 LIST: totals differ (octets %llu, lines %llu, lenient 0x%x)",
-                    (unsigned long long)octets, (unsigned long long)d.lines, d.lenient);
-
+    f.pos = (size_t)(p - f.buf);
+    f.win = (size_t)(win - f.buf);
     if (status_line(&f, &st, e, "W2 UIDL status"))
         return -1;
-    p3_ml_init(&d, 0, 0);
-    uint64_t uid_bytes = 0;
-    /* The uid must be the exact octets after "<i> " of this line: the
-     * bytes themselves are proved by the sha256, so position and length
-     * check the contents. */
-    size_t digits = 1;
-    uint32_t next_pow10 = 10;
-    for (uint32_t i = 1; i <= w->n; i++) {
-        if (i == next_pow10) {
-            digits++;
-            next_pow10 *= 10;
-        }
-        ssize_t r = ml_line(&f, &d, &line);
-        if (r < 0)
-            return ml_fail(e, "W2 UIDL", &f, &d, r);
-        uint32_t msg;
-        p3_slice uid;
-        if (p3_uidl_entry(line, 0, &msg, &uid, &dg))
-            return fail_diag(e, "W2 UIDL entry", (size_t)(line.p - f.buf), &dg);
-        if (msg != i || uid.n != w->uidlen[i] || uid.p != f.buf + f.pos + digits + 1)
-            return fail(e, "W2 UIDL entry %u at %zu: parser gave msg %u, uid of %zu octets at %td",
-                        i, f.pos, msg, uid.n, uid.p - f.buf);
-        uid_bytes += uid.n;
-        f.pos += (size_t)r;
-    }
-    if (ml_end(&f, &d, e, "W2 UIDL"))
+    win = f.buf + f.win;
+    p = w2_listing(w, 1, f.buf + f.pos, &win, e);
+    if (!p)
         return -1;
-    if (uid_bytes != w->uid_bytes || d.lines != w->n || d.lenient)
-        return fail(e, "W2 UIDL: totals differ (uid octets %llu, lines %llu, lenient 0x%x)",
-                    (unsigned long long)uid_bytes, (unsigned long long)d.lines, d.lenient);
-    if (f.pos != f.total)
-        return fail(e, "W2: %zu octets left after the UIDL answer", f.total - f.pos);
+    if (p != f.buf + f.total)
+        return fail(e, "W2: %td octets left after the UIDL answer", f.buf + f.total - p);
     return 0;
 }
 
@@ -262,38 +292,43 @@ static void w3_cat_init(void)
 
 int p3b_parse_w3(const p3b_w3 *w, p3b_err *e)
 {
-    feed f;
     p3_cmd cmd;
     p3_diag dg;
     uint64_t count[P3B_W3_NCAT] = {0};
     uint64_t num_sum = 0;
     unsigned lenient = 0;
-    feed_init(&f, w->buf.p, w->buf.n);
+    const char *const base = w->buf.p, *const end = base + w->buf.n;
+    const char *p = base;
+    const char *win = w->buf.n < P3B_CHUNK ? end : base + P3B_CHUNK;
     w3_cat_init();
-    for (uint64_t line = 0; line < w->lines; line++) {
-        ssize_t r;
-        while ((r = p3_cmd_parse(f.buf + f.pos, f.win - f.pos, 0, &cmd, &dg)) == P3_NEED_MORE)
-            if (feed_more(&f))
-                return fail(e, "W3: input ends inside line %llu", (unsigned long long)line + 1);
-        if (r < 0)
-            return fail_diag(e, "W3 command", f.pos, &dg);
+    while (p < end) {
+        ssize_t r = p3_cmd_parse(p, (size_t)(win - p), 0, &cmd, &dg);
+        if (P3_UNLIKELY_B(r < 0)) {
+            if (r == P3_NEED_MORE && (win = next_win(base, win, end)) != NULL)
+                continue;
+            if (r == P3_NEED_MORE)
+                return fail(e, "W3: input ends inside the line at %td", p - base);
+            return fail_diag(e, "W3 command", (size_t)(p - base), &dg);
+        }
         int c = (unsigned)cmd.kind < P3_CMD__COUNT ? w3_cat_tab[cmd.kind][cmd.nargs != 0] : -1;
-        if (c < 0)
-            return fail(e, "W3 line %llu at %zu: unexpected command kind %d",
-                        (unsigned long long)line + 1, f.pos, (int)cmd.kind);
+        if (P3_UNLIKELY_B(c < 0))
+            return fail(e, "W3 line at %td: unexpected command kind %d", p - base, (int)cmd.kind);
         count[c]++;
         num_sum += (uint64_t)cmd.num[0] + cmd.num[1];
         lenient |= cmd.lenient;
-        f.pos += (size_t)r;
+        p += r;
     }
-    if (f.pos != f.total)
-        return fail(e, "W3: %zu octets left after the last command", f.total - f.pos);
-    for (int c = 0; c < P3B_W3_NCAT; c++)
+    uint64_t lines = 0;
+    for (int c = 0; c < P3B_W3_NCAT; c++) {
+        lines += count[c];
         if (count[c] != w->count[c])
             return fail(e, "W3: parser counted %llu %s, generator %llu", (unsigned long long)count[c],
                         p3b_w3_cat_name[c], (unsigned long long)w->count[c]);
-    if (num_sum != w->num_sum || lenient)
-        return fail(e, "W3: sum of numeric arguments %llu, generator %llu; lenient 0x%x",
-                    (unsigned long long)num_sum, (unsigned long long)w->num_sum, lenient);
+    }
+    if (lines != w->lines || num_sum != w->num_sum || lenient)
+        return fail(e, "W3: %llu lines, sum of numeric arguments %llu (generator %llu, %llu); "
+                       "lenient 0x%x",
+                    (unsigned long long)lines, (unsigned long long)num_sum,
+                    (unsigned long long)w->lines, (unsigned long long)w->num_sum, lenient);
     return 0;
 }
