@@ -56,6 +56,8 @@ static void usage(FILE *f)
           "  --report DIR          write junit.xml, report.json, report.html (default\n"
           "                        pop3spec-report)\n"
           "  --expect FILE         expected non-PASS verdicts; exit 1 when any differs\n"
+          "                        (a SKIP is compared only when the file lists it)\n"
+          "  --no-skip             exit 1 when a scenario is skipped (slow ones aside)\n"
           "  --color WHEN          auto, always, never\n"
           "  --quiet               no per-scenario lines\n"
           "\n"
@@ -70,7 +72,7 @@ static void usage(FILE *f)
 typedef struct opts {
     const char *profile, *host, *tls, *ca, *tls_name, *user_env, *pass_env;
     unsigned port;
-    int insecure, builtin, disposable, list, slow, quiet, color;
+    int insecure, builtin, disposable, list, slow, quiet, color, no_skip;
     const char *scen_dir, *report, *expect, *timeout;
     const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
     size_t nsel, ntags, nxtags;
@@ -118,6 +120,7 @@ static int parse_args(int argc, char **argv, opts *o)
         FLAG("--list", list)
         FLAG("--slow", slow)
         FLAG("--quiet", quiet)
+        FLAG("--no-skip", no_skip)
 #undef FLAG
         if (i + 1 >= argc) {
             fprintf(stderr, "pop3spec server: %s: missing value or unknown option\n", a);
@@ -547,8 +550,8 @@ static void one(work *w, size_t i, unsigned job)
         }
         if (seeded == 0)
             run_scenario(s, &w->targets[job], w->run, c, &g_stop);
-        if (needs_seed(s) && w->b)
-            run_builtin_seed(w->b, job);
+        if (needs_seed(s))
+            (void)(w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof));
     }
     c->duration_ms = (double)(nt_now_ms() - t0);
     pthread_mutex_lock(&w->mu);
@@ -840,6 +843,16 @@ int run_server_main(int argc, char **argv)
             for (size_t i = 0; i < run.ncases; i++) {
                 const rp_case *c = &run.cases[i];
                 const char *want = "PASS";
+                /* Slow scenarios skipped for want of --slow did not run. */
+                if (c->verdict == RP_SKIP && c->reason && strstr(c->reason, "--slow"))
+                    continue;
+                int listed = 0;
+                for (long k = 0; k < nexp; k++)
+                    listed |= !strcmp(exp[k].id, c->id);
+                /* A SKIP (capability absent in this mode) is a verdict
+                 * only where the file says so. */
+                if (c->verdict == RP_SKIP && !listed)
+                    continue;
                 for (long k = 0; k < nexp; k++)
                     if (!strcmp(exp[k].id, c->id)) {
                         want = exp[k].verdict;
@@ -858,6 +871,15 @@ int run_server_main(int argc, char **argv)
                 }
             printf("expectations (%s): %s\n", o.expect, diff ? "DIFFER" : "all met");
             rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
+        }
+        if (o.no_skip) {
+            for (size_t i = 0; i < run.ncases; i++) {
+                const rp_case *c = &run.cases[i];
+                if (c->verdict == RP_SKIP && !(c->reason && strstr(c->reason, "--slow"))) {
+                    printf("skipped (--no-skip): %s: %s\n", c->id, c->reason ? c->reason : "");
+                    rc = 1;
+                }
+            }
         }
         if (run.interrupted)
             rc = 130;

@@ -37,6 +37,46 @@ static char *dupn(const char *s, size_t n)
     return p;
 }
 
+/* Paths may start with $NAME (an environment variable, e.g. a folder a
+ * test script made): "$P3S_DOVECOT_DIR/certs/ca.pem". */
+static int set_path(char **dst, const char *v, size_t n, const char **bad)
+{
+    if (n && v[0] == '$') {
+        size_t k = 1;
+        while (k < n && v[k] != '/')
+            k++;
+        char name[128];
+        if (k - 1 == 0 || k - 1 >= sizeof name) {
+            *bad = "a path or $VARIABLE/path";
+            return 0;
+        }
+        memcpy(name, v + 1, k - 1);
+        name[k - 1] = 0;
+        const char *e = getenv(name);
+        if (!e || !*e) {
+            *bad = "a path whose $VARIABLE is set in the environment";
+            return 0;
+        }
+        size_t en = strlen(e);
+        char *p = malloc(en + (n - k) + 1);
+        if (!p)
+            return -1;
+        memcpy(p, e, en);
+        memcpy(p + en, v + k, n - k);
+        p[en + n - k] = 0;
+        free(*dst);
+        *dst = p;
+        return 0;
+    }
+    free(*dst);
+    *dst = malloc(n + 1);
+    if (!*dst)
+        return -1;
+    memcpy(*dst, v, n);
+    (*dst)[n] = 0;
+    return 0;
+}
+
 static int set_str(char **dst, const char *v, size_t n)
 {
     free(*dst);
@@ -164,6 +204,32 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
         size_t vn = n - (size_t)(v - s);
         while (vn && (*v == ' ' || *v == '\t'))
             v++, vn--;
+        /* A value may start with $NAME: an environment variable set by a
+         * test script (ports, folders). */
+        char xv[4096];
+        if (vn && v[0] == '$') {
+            size_t k = 1;
+            while (k < vn && ((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= 'a' && v[k] <= 'z') ||
+                              (v[k] >= '0' && v[k] <= '9') || v[k] == '_'))
+                k++;
+            char name[128];
+            const char *e = NULL;
+            if (k > 1 && k - 1 < sizeof name) {
+                memcpy(name, v + 1, k - 1);
+                name[k - 1] = 0;
+                e = getenv(name);
+            }
+            if (!e || !*e || strlen(e) + (vn - k) >= sizeof xv) {
+                snprintf(err, errlen, "%s:%u: \"%.*s\": the environment variable is not set", path,
+                         line, (int)(k > 60 ? 60 : k), v);
+                return -1;
+            }
+            size_t en = strlen(e);
+            memcpy(xv, e, en);
+            memcpy(xv + en, v + k, vn - k);
+            v = xv;
+            vn = en + vn - k;
+        }
         char key[40];
         if (kn == 0 || kn >= sizeof key) {
             snprintf(err, errlen, "%s:%u: missing or over-long key", path, line);
@@ -198,7 +264,7 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
             else
                 bad = "none, stls or implicit";
         } else if (KEY("ca-file")) {
-            if (set_str(&p->ca_file, v, vn))
+            if (set_path(&p->ca_file, v, vn, &bad))
                 goto oom;
         } else if (KEY("tls-name")) {
             if (set_str(&p->tls_name, v, vn))
@@ -214,7 +280,7 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
             else if (set_str(KEY("user-env") ? &p->user_env : &p->pass_env, v, vn))
                 goto oom;
         } else if (KEY("user-file") || KEY("pass-file")) {
-            if (set_str(KEY("user-file") ? &p->user_file : &p->pass_file, v, vn))
+            if (set_path(KEY("user-file") ? &p->user_file : &p->pass_file, v, vn, &bad))
                 goto oom;
         } else if (KEY("seed-command")) {
             if (set_str(&p->seed_command, v, vn))

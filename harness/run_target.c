@@ -84,6 +84,42 @@ static int dcmd(dconn *d, const char *cmd, char *resp, size_t cap)
     return strncmp(resp, "+OK", 3) == 0 ? 0 : 1;
 }
 
+static int known(const run_target *t, const char *c)
+{
+    for (size_t i = 0; i < t->ncapa; i++)
+        if (!strcmp(t->capa[i], c))
+            return 1;
+    return 0;
+}
+
+/* CAPA, upper-cased lines added to t->capa (no duplicates). A server
+ * without CAPA (-ERR) is fine: requires: then SKIPs. 0 or -1. */
+static int read_capa(run_target *t, dconn *d, char *line, size_t cap, char *err, size_t errlen)
+{
+    if (dcmd(d, "CAPA\r\n", line, cap) != 0)
+        return 0;
+    for (;;) {
+        if (dline(d, line, cap)) {
+            snprintf(err, errlen, "CAPA response not terminated");
+            return -1;
+        }
+        if (!strcmp(line, "."))
+            return 0;
+        for (char *q = line; *q; q++)
+            if (*q >= 'a' && *q <= 'z')
+                *q = (char)(*q - 32);
+        const char *c = line[0] == '.' ? line + 1 : line;
+        if (known(t, c) || t->ncapa >= 256)
+            continue;
+        char **n = realloc(t->capa, (t->ncapa + 1) * sizeof *n);
+        if (!n)
+            continue;
+        t->capa = n;
+        if ((t->capa[t->ncapa] = strdup(c)))
+            t->ncapa++;
+    }
+}
+
 int run_discover(run_target *t, rp_run *r, char *err, size_t errlen)
 {
     (void)r;
@@ -106,6 +142,10 @@ int run_discover(run_target *t, rp_run *r, char *err, size_t errlen)
         goto out_buf;
     }
     if (t->prof->tls == RUN_TLS_STLS) {
+        /* Scenarios that start TLS themselves see the plaintext CAPA, so
+         * what it announces (STLS) counts for "requires:" too. */
+        if (read_capa(t, &d, line, sizeof line, err, errlen))
+            goto out_buf;
         if (dcmd(&d, "STLS\r\n", line, sizeof line)) {
             snprintf(err, errlen, "STLS refused: %s", line);
             goto out_buf;
@@ -116,31 +156,8 @@ int run_discover(run_target *t, rp_run *r, char *err, size_t errlen)
             goto out_buf;
         }
     }
-    if (dcmd(&d, "CAPA\r\n", line, sizeof line) == 0) {
-        size_t cap = 16;
-        t->capa = calloc(cap, sizeof *t->capa);
-        for (;;) {
-            if (dline(&d, line, sizeof line)) {
-                snprintf(err, errlen, "CAPA response not terminated");
-                goto out_buf;
-            }
-            if (!strcmp(line, "."))
-                break;
-            if (!t->capa)
-                continue;
-            if (t->ncapa + 1 >= cap) {
-                char **n = realloc(t->capa, cap * 2 * sizeof *n);
-                if (!n)
-                    continue;
-                t->capa = n;
-                cap *= 2;
-            }
-            for (char *q = line; *q; q++)
-                if (*q >= 'a' && *q <= 'z')
-                    *q = (char)(*q - 32);
-            t->capa[t->ncapa++] = strdup(line[0] == '.' ? line + 1 : line);
-        }
-    }
+    if (read_capa(t, &d, line, sizeof line, err, errlen))
+        goto out_buf;
     char cmd[600];
     snprintf(cmd, sizeof cmd, "USER %s\r\n", t->user);
     if (dcmd(&d, cmd, line, sizeof line)) {

@@ -442,11 +442,20 @@ static int join(char *out, size_t cap, const char *dir, const char *name)
 
 int rp_write_all(const rp_run *r, const char *dir, char *err, size_t errlen)
 {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
     char path[4096];
+    /* mkdir -p: a CI job points --report at a folder that does not exist. */
+    if (join(path, sizeof path, dir, ""))
+        return snprintf(err, errlen, "%s: path too long", dir), -1;
+    for (char *q = path + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = 0;
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        *q = '/';
+    }
     if (join(path, sizeof path, dir, "junit.xml") || rp_write_junit(r, path, err, errlen))
         return -1;
     if (join(path, sizeof path, dir, "report.json") || rp_write_json(r, path, err, errlen))
