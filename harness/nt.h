@@ -8,10 +8,9 @@
  *    A deadline is an absolute time in milliseconds on the monotonic clock
  *    (nt_now_ms()); nt_deadline(ms) builds one, NT_NO_DEADLINE waits forever
  *    (never used by the runner: every read has a timeout).
- *  - Nothing raises SIGPIPE: plaintext writes use MSG_NOSIGNAL, and the first
- *    TLS object created sets SIGPIPE to SIG_IGN when its disposition is still
- *    SIG_DFL (OpenSSL writes with write(2)); a handler the program installed
- *    is left alone.
+ *  - Nothing raises SIGPIPE, and the program's SIGPIPE disposition is left
+ *    alone: plaintext writes use MSG_NOSIGNAL; TLS calls run with SIGPIPE
+ *    blocked in the calling thread, and a SIGPIPE they caused is consumed.
  *  - Functions that fail return NT_ERR (or NULL) and leave a one-line, human
  *    readable message: in the connection (nt_errmsg) or, for functions that
  *    create an object, in the caller's err buffer (errlen may be 0).

@@ -322,7 +322,7 @@ int nt_shutdown_write(nt_conn *c)
 {
     if (c->ssl) {
         ERR_clear_error();
-        SSL_shutdown(c->ssl); /* queues close_notify; we do not wait for the peer's */
+        nt__tls_shutdown(c); /* close_notify; the peer's is not waited for */
     }
     if (shutdown(c->fd, SHUT_WR) < 0) {
         nt__err(c, "shutdown: %s", strerror(errno));

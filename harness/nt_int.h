@@ -43,5 +43,7 @@ int nt__wait(int fd, short events, int64_t deadline);
 ssize_t nt__tls_read(nt_conn *c, void *buf, size_t cap, int64_t deadline);
 int nt__tls_write(nt_conn *c, const void *buf, size_t n, int64_t deadline);
 void nt__tls_free(nt_conn *c, int send_notify);
+/* SSL_shutdown without raising SIGPIPE (queues close_notify, no waiting). */
+void nt__tls_shutdown(nt_conn *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -20,21 +21,38 @@ struct nt_tls_ctx {
     int insecure;
 };
 
-static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+/* OpenSSL's socket BIO writes with write(2), which raises SIGPIPE when the
+ * peer is gone. Changing the process-wide disposition would be a library
+ * imposing on its program, so (as libpq does) SIGPIPE is blocked in this
+ * thread around each SSL call and a SIGPIPE it caused is consumed. */
+typedef struct sigpipe_guard {
+    sigset_t old;
+    int was_pending;
+} sigpipe_guard;
 
-/* OpenSSL's socket BIO writes with write(2), which raises SIGPIPE on a closed
- * peer; a program that chose its own handler keeps it. */
-static void ignore_sigpipe(void)
+static void sp_block(sigpipe_guard *g)
 {
-    struct sigaction old;
-    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL &&
-        !(old.sa_flags & SA_SIGINFO)) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_IGN;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGPIPE, &sa, NULL);
+    sigset_t set, pend;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &g->old);
+    g->was_pending = sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE) == 1;
+}
+
+static void sp_unblock(sigpipe_guard *g)
+{
+    sigset_t pend;
+    if (!g->was_pending && sigpending(&pend) == 0 && sigismember(&pend, SIGPIPE) == 1) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGPIPE);
+        struct timespec zero = {0, 0};
+        int saved = errno;
+        while (sigtimedwait(&set, NULL, &zero) < 0 && errno == EINTR) {
+        }
+        errno = saved;
     }
+    pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
 /* The most useful text of OpenSSL's error queue ("wrong version number"). */
@@ -54,7 +72,6 @@ static void ssl_errtext(char *out, size_t cap)
 
 static SSL_CTX *ctx_common(const SSL_METHOD *m, char *err, size_t errlen)
 {
-    pthread_once(&sigpipe_once, ignore_sigpipe);
     ERR_clear_error();
     SSL_CTX *ctx = SSL_CTX_new(m);
     if (!ctx) {
@@ -215,7 +232,10 @@ ssize_t nt__tls_read(nt_conn *c, void *buf, size_t cap, int64_t deadline)
         size_t got = 0;
         ERR_clear_error();
         errno = 0;
+        sigpipe_guard g;
+        sp_block(&g);
         int r = SSL_read_ex(c->ssl, buf, cap, &got);
+        sp_unblock(&g);
         if (r == 1)
             return (ssize_t)got;
         int k = ssl_retry(c, r, deadline, "TLS read");
@@ -232,7 +252,10 @@ int nt__tls_write(nt_conn *c, const void *buf, size_t n, int64_t deadline)
         size_t w = 0;
         ERR_clear_error();
         errno = 0;
+        sigpipe_guard g;
+        sp_block(&g);
         int r = SSL_write_ex(c->ssl, p + c->written, n - c->written, &w);
+        sp_unblock(&g);
         if (r == 1) {
             c->written += w;
             continue;
@@ -252,11 +275,19 @@ void nt__tls_free(nt_conn *c, int send_notify)
 {
     if (send_notify && !c->tls_dead && SSL_is_init_finished(c->ssl)) {
         ERR_clear_error();
-        SSL_shutdown(c->ssl);
+        nt__tls_shutdown(c);
     }
     SSL_free(c->ssl);
     c->ssl = NULL;
     ERR_clear_error();
+}
+
+void nt__tls_shutdown(nt_conn *c)
+{
+    sigpipe_guard g;
+    sp_block(&g);
+    SSL_shutdown(c->ssl);
+    sp_unblock(&g);
 }
 
 static int is_ip_literal(const char *h)
@@ -289,7 +320,10 @@ static int handshake(nt_conn *c, int64_t deadline, const char *who)
     for (;;) {
         ERR_clear_error();
         errno = 0;
+        sigpipe_guard g;
+        sp_block(&g);
         int r = SSL_do_handshake(c->ssl);
+        sp_unblock(&g);
         if (r == 1)
             return 0;
         int e = SSL_get_error(c->ssl, r);

@@ -351,6 +351,14 @@ START_TEST(write_to_reset_peer_no_sigpipe)
     ck_assert_msg(strstr(nt_errmsg(c), "pipe") || strstr(nt_errmsg(c), "reset"), "%s",
                   nt_errmsg(c));
     nt_close(c);
+    /* EPIPE for certain: writing after our own half-close */
+    srv_start(&s, M_SILENT, NULL, NULL);
+    c = connect_to(&s);
+    ck_assert_int_eq(nt_shutdown_write(c), 0);
+    ck_assert_int_eq(nt_write_all(c, "QUIT\r\n", 6, dl()), NT_ERR);
+    ck_assert_str_eq(nt_errmsg(c), "write: Broken pipe");
+    nt_close(c);
+    srv_join(&s);
 }
 END_TEST
 
@@ -780,7 +788,7 @@ START_TEST(tls_write_after_peer_gone)
     ck_assert_msg(nt_tls_connect(c, x, NULL, NULL, dl()) == 0, "%s", nt_errmsg(c));
     tls_hello(&s, c);
     ck_assert_int_eq(nt_shutdown_write(c), 0);
-    srv_join(&s); /* the server closed */
+    pthread_join(s.th, NULL); /* the server closed */
     char buf[16];
     ck_assert_int_eq(nt_read(c, buf, sizeof buf, dl()), 0);
     static char big[65536];
@@ -789,6 +797,19 @@ START_TEST(tls_write_after_peer_gone)
         w = nt_write_all(c, big, sizeof big, dl());
     ck_assert_int_eq(w, NT_ERR);
     nt_close(c);
+    srv_join(&s);
+
+    /* EPIPE for certain: our own socket's write side is shut under TLS, so
+     * OpenSSL's write(2) fails with EPIPE, which would raise SIGPIPE. */
+    srv_start(&s, M_TLS, "server.pem", "server.key");
+    c = connect_to(&s);
+    ck_assert_msg(nt_tls_connect(c, x, NULL, NULL, dl()) == 0, "%s", nt_errmsg(c));
+    tls_hello(&s, c);
+    ck_assert_int_eq(shutdown(nt_fd(c), SHUT_WR), 0);
+    ck_assert_int_eq(nt_write_all(c, "QUIT\r\n", 6, dl()), NT_ERR);
+    ck_assert_msg(strstr(nt_errmsg(c), "Broken pipe"), "%s", nt_errmsg(c));
+    nt_close(c);
+    srv_join(&s);
     nt_tls_ctx_free(x);
     remove_certs();
 }
