@@ -1090,6 +1090,64 @@ START_TEST(random_lines)
 }
 END_TEST
 
+/* The fast path (CRLF, no leniency needed) and the general path (taken here
+ * through a bare LF with its leniency) give the same answer on the same
+ * text: generated commands with random case, spacing and arguments. */
+START_TEST(fast_general_agree)
+{
+    static const char *const words[] = {"1",   "42",  "4294967295", "4294967296", "0000001",
+                                        "x",   "=",   "AAAA",       "AA==",       "+1",
+                                        "a b", "",    "12345678",   "1234567",    "abc=",
+                                        "-",   "007", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    uint64_t seed = 0x243f6a8885a308d3u;
+    for (int iter = 0; iter < 20000; iter++) {
+        char line[160];
+        size_t n = 0;
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        unsigned r = (unsigned)(seed >> 32);
+        const char *kw = cmds[r % (sizeof cmds / sizeof cmds[0])].kw;
+        if (!*kw)
+            kw = (r >> 5) & 1 ? "XTND" : "AB";
+        for (size_t i = 0; kw[i]; i++) {
+            char c = kw[i];
+            if ((r >> (8 + i)) & 1 && c >= 'A' && c <= 'Z')
+                c = (char)(c + 32);
+            line[n++] = c;
+        }
+        unsigned nargs = (r >> 13) % 4;
+        for (unsigned a = 0; a < nargs; a++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            unsigned q = (unsigned)(seed >> 40);
+            line[n++] = ' ';
+            if (q % 16 == 0)
+                line[n++] = ' ';
+            const char *w = words[(q >> 4) % (sizeof words / sizeof words[0])];
+            memcpy(line + n, w, strlen(w));
+            n += strlen(w);
+        }
+        if ((r >> 20) % 16 == 0)
+            line[n++] = ' ';
+        memcpy(line + n, "\r\n", 2);
+        res crlf = parse1(line, n + 2, 0);
+        line[n] = '\n';
+        res lf = parse1(line, n + 1, P3_LENIENT_BARE_LF);
+        if (crlf.r > 0) {
+            ck_assert_msg(lf.r == crlf.r - 1, "%s", esc(line, n));
+            ck_assert_uint_eq(lf.lenient, crlf.lenient | P3_LENIENT_BARE_LF);
+            lf.r = crlf.r;
+            lf.lenient = crlf.lenient;
+            ck_assert_msg(memcmp(&lf, &crlf, sizeof lf) == 0, "%s", esc(line, n));
+        } else {
+            ck_assert_int_eq(crlf.r, P3_ERROR);
+            ck_assert_msg(lf.r == P3_ERROR && lf.d.code == crlf.d.code &&
+                              lf.d.offset == crlf.d.offset && lf.d.skip + 1 == crlf.d.skip,
+                          "%s: %s@%zu vs %s@%zu", esc(line, n), p3_errno_name(crlf.d.code),
+                          crlf.d.offset, p3_errno_name(lf.d.code), lf.d.offset);
+        }
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("cmd");
@@ -1118,6 +1176,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, sasl_limit);
     tcase_add_test(t, sasl_base64_equivalence);
     tcase_add_test(t, random_lines);
+    tcase_add_test(t, fast_general_agree);
     suite_add_tcase(s, t);
     return s;
 }

@@ -2,6 +2,7 @@
  * inside an AUTH exchange. One pass over the line: p3_scan_special() finds
  * the line end or the first special octet, then the grammar walks the
  * printable text once. */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "p3_scan.h"
@@ -10,10 +11,12 @@
 
 #if defined(__GNUC__)
 #define P3_COLD __attribute__((cold, noinline))
+#define P3_ALWAYS_INLINE inline __attribute__((always_inline))
 #define P3_LIKELY(x) __builtin_expect(!!(x), 1)
 #define P3_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define P3_COLD
+#define P3_ALWAYS_INLINE inline
 #define P3_LIKELY(x) (x)
 #define P3_UNLIKELY(x) (x)
 #endif
@@ -61,7 +64,7 @@ P3_COLD static ssize_t fail_octet(p3_diag *d, p3_errno code, const char *buf, si
  * with its line end, P3_NEED_MORE or P3_ERROR; *cend is where the text ends
  * (the CR, or the LF of a bare-LF line end). Special octets inside the line
  * are errors unless their leniency is on. */
-static inline ssize_t line_end(const char *buf, size_t len, size_t limit, unsigned flags,
+static P3_ALWAYS_INLINE ssize_t line_end(const char *buf, size_t len, size_t limit, unsigned flags,
                                size_t *cend, unsigned *bits, p3_diag *diag)
 {
     size_t win = len;
@@ -160,36 +163,83 @@ static inline uint32_t fold_upper4(uint32_t v)
     return v ^ (lower >> 2);
 }
 
-static inline p3_cmd_kind keyword_kind(const char *p, size_t n)
+/* Keyword to kind: a perfect hash into 64 slots, then one compare with the
+ * table. The hash is taken over the keyword with bit 0x20 set in every octet
+ * (a case fold that is exact for letters and digits). The slots are filled
+ * on first use from kw_tab, so from the X-macro; the multiplier is one for
+ * which the keywords of P3_CMD_MAP do not collide (test_cmd parses every
+ * keyword of the map, so a new keyword that collided would fail there).
+ * Relaxed atomics: threads racing through the first use store the same
+ * values. */
+#define P3_KW_MULT 0x85ebca6bu
+#define P3_KW_BITS 6
+#define P3_KW_FOLD 0x20202020u
+static _Atomic unsigned char kw_slot[1u << P3_KW_BITS];
+static atomic_int kw_ready;
+
+static inline unsigned kw_hash(uint32_t folded)
 {
-    /* n is 3 or 4 and p[3] is readable either way: after a 3-octet keyword
-     * comes its space or the line end, which are inside the buffer. */
+    return (uint32_t)(folded * P3_KW_MULT) >> (32 - P3_KW_BITS);
+}
+
+P3_COLD static void kw_init(void)
+{
+    for (unsigned k = 1; k < P3_CMD__COUNT; k++) {
+        uint32_t t;
+        memcpy(&t, kw_tab[k], 4);
+        atomic_store_explicit(&kw_slot[kw_hash(t | P3_KW_FOLD)], (unsigned char)k,
+                              memory_order_relaxed);
+    }
+    atomic_store_explicit(&kw_ready, 1, memory_order_release);
+}
+
+/* The keyword's 4 octets, the 4th zeroed for a 3-octet keyword. n is 3 or 4
+ * and p[3] is readable either way: after a 3-octet keyword comes its space
+ * or the line end, which are inside the buffer. */
+static inline uint32_t kw_load(const char *p, size_t n)
+{
     static const unsigned char m3[4] = {0xff, 0xff, 0xff, 0};
     uint32_t v, mask = 0xffffffffu;
     memcpy(&v, p, 4);
     if (n == 3)
         memcpy(&mask, m3, 4);
-    v = fold_upper4(v & mask);
-    /* At most one entry matches (the keywords are distinct), so a sum is a
-     * branch-free lookup the compiler can vectorise. */
-    unsigned k = 0;
-    for (unsigned i = 1; i < P3_CMD__COUNT; i++) {
-        uint32_t t;
-        memcpy(&t, kw_tab[i], 4);
-        k += (t == v) ? i : 0;
-    }
-    return (p3_cmd_kind)k;
+    return v & mask;
 }
 
-ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
+static inline unsigned kw_slot_of(uint32_t folded)
 {
-    size_t e;
-    unsigned bits = 0;
-    ssize_t r = line_end(buf, len, P3_MAX_CMD_LINE, flags, &e, &bits, diag);
-    if (r < 0)
-        return r;
-    size_t used = (size_t)r;
-    const char *p = buf;
+    if (P3_UNLIKELY(!atomic_load_explicit(&kw_ready, memory_order_acquire)))
+        kw_init();
+    return atomic_load_explicit(&kw_slot[kw_hash(folded)], memory_order_relaxed);
+}
+
+/* Any octets: exact upper-case fold (so "UTF\x18" is not UTF8). */
+static p3_cmd_kind keyword_kind(const char *p, size_t n)
+{
+    uint32_t v = fold_upper4(kw_load(p, n));
+    unsigned k = kw_slot_of(v | P3_KW_FOLD);
+    uint32_t t;
+    memcpy(&t, kw_tab[k], 4);
+    /* kw_tab[0] is all zero and v never is: no NUL gets this far. */
+    return (p3_cmd_kind)(t == v ? k : 0);
+}
+
+/* Printable octets only: there, c | 0x20 equals a keyword octet's fold only
+ * for that letter in either case (and "8" only for "8"). */
+static inline p3_cmd_kind keyword_kind_printable(const char *p, size_t n)
+{
+    uint32_t v = kw_load(p, n) | P3_KW_FOLD;
+    unsigned k = kw_slot_of(v);
+    uint32_t t;
+    memcpy(&t, kw_tab[k], 4);
+    return (p3_cmd_kind)((t | P3_KW_FOLD) == v ? k : 0);
+}
+
+/* The grammar, octet by octet: every line the fast path below does not take,
+ * and the only place diagnostics of the grammar come from. */
+P3_COLD static ssize_t cmd_grammar(const char *p, size_t e, size_t used, unsigned bits, unsigned flags,
+                           p3_cmd *out, p3_diag *diag)
+{
     size_t i = 0;
 
     if (P3_UNLIKELY(p[0] == ' ')) {
@@ -307,13 +357,169 @@ ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p
     out->kind = kind;
     out->nargs = n;
     out->lenient = bits;
-    return r;
+    return (ssize_t)used;
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__GNUC__)
+#define P3_CMD_FAST 1
+
+/* 8 octets from p + off, never reading at or past len (zeros there). */
+static inline uint64_t load8(const char *p, size_t off, size_t len)
+{
+    uint64_t w = 0;
+    if (P3_LIKELY(off + 8 <= len))
+        memcpy(&w, p + off, 8);
+    else if (off < len)
+        memcpy(&w, p + off, len - off);
+    return w;
+}
+
+#define P3_LO7 0x7f7f7f7f7f7f7f7full
+#define P3_HI1 0x8080808080808080ull
+
+/* Per octet of w, the high bit set when it is a space (exact: no carry
+ * crosses octets). */
+static inline uint64_t spaces8(uint64_t w)
+{
+    uint64_t t = w ^ 0x2020202020202020ull;
+    return ~(((t & P3_LO7) + P3_LO7) | t | P3_LO7);
+}
+
+/* The first space at or after i, or e when none comes before e (p[e] is the
+ * line end, never a space). */
+static inline size_t next_space(const char *p, size_t i, size_t e, size_t len)
+{
+    for (;;) {
+        uint64_t m = spaces8(load8(p, i, len));
+        if (m) {
+            size_t k = i + ((size_t)__builtin_ctzll(m) >> 3);
+            return k < e ? k : e;
+        }
+        i += 8;
+        if (i >= e)
+            return e;
+    }
+}
+
+/* One argument of type t starting at as (just past its space). Returns
+ * where it ends (a space or e), or 0 when the fast path cannot take it. */
+static P3_ALWAYS_INLINE size_t fast_arg(const char *p, size_t len, size_t as, size_t e, char t,
+                                        uint32_t *num)
+{
+    if (P3_LIKELY(t == 'N')) {
+        uint64_t x = load8(p, as, len) ^ 0x3030303030303030ull;
+        uint64_t nd = (((x & P3_LO7) + 0x7676767676767676ull) | x) & P3_HI1;
+        if (!nd)
+            return 0; /* 8 digits or more: cmd_grammar checks the range */
+        size_t an = (size_t)__builtin_ctzll(nd) >> 3;
+        size_t ae = as + an;
+        if (an == 0 || (ae < e && p[ae] != ' '))
+            return 0;
+        /* The digit values, most significant first, moved to the top with
+         * zeros before them; then pairs, quads and all eight at once. */
+        x <<= 8 * (8 - an);
+        x = x * 10 + (x >> 8);
+        x = (((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+             (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+            32;
+        *num = (uint32_t)x;
+        return ae;
+    }
+    if (t == 'R')
+        return e > as && e - as <= P3_MAX_ARG ? e : 0;
+    if (t != 'S' && t != 'B')
+        return 0;
+    size_t ae = next_space(p, as, e, len);
+    size_t an = ae - as;
+    if (an == 0)
+        return 0;
+    if (t == 'B')
+        return (an == 1 && p[as] == '=') || b64_bad(p + as, an) > an ? ae : 0;
+    return an <= P3_MAX_ARG ? ae : 0;
+}
+
+/* The common case, with no branch per octet: a known keyword, single
+ * spaces, arguments within their limits, numbers of at most 7 digits, and
+ * only printable octets before the CRLF at e. Returns 0 for anything else,
+ * leaving the line (and its diagnostic) to the general path. */
+static P3_ALWAYS_INLINE int cmd_fast(const char *p, size_t len, size_t e, p3_cmd *out)
+{
+    if (e < P3_MIN_KEYWORD)
+        return 0;
+    /* A keyword of 3 when a space or the line end follows 3 octets, else 4;
+     * the table compare rejects a guess that swallowed a space. */
+    size_t kn = (p[3] == ' ' || e == 3) ? 3 : 4;
+    if (kn < e && p[kn] != ' ')
+        return 0;
+    p3_cmd_kind kind = keyword_kind_printable(p, kn);
+    if (kind == P3_CMD_UNKNOWN)
+        return 0;
+    const struct cmd_info *ci = &cmd_info[kind];
+    out->num[0] = 0;
+    out->num[1] = 0;
+    unsigned n = 0;
+    if (kn < e) {
+        /* Known commands take at most two arguments. */
+        size_t as = kn + 1;
+        size_t ae = fast_arg(p, len, as, e, ci->ty[0], &out->num[0]);
+        if (!ae)
+            return 0;
+        out->args[0].p = p + as;
+        out->args[0].n = ae - as;
+        n = 1;
+        if (ae < e) {
+            as = ae + 1;
+            ae = fast_arg(p, len, as, e, ci->ty[1], &out->num[1]);
+            if (ae != e)
+                return 0;
+            out->args[1].p = p + as;
+            out->args[1].n = ae - as;
+            n = 2;
+        }
+    }
+    if (n < ci->mina || n > ci->maxa)
+        return 0;
+    out->kind = kind;
+    out->keyword.p = p;
+    out->keyword.n = kn;
+    out->rest.p = p + (kn < e ? kn + 1 : e);
+    out->rest.n = kn < e ? e - kn - 1 : 0;
+    out->nargs = n;
+    out->lenient = 0;
+    return 1;
+}
+#endif
+
+/* Everything the fast path does not take: any leniency, any error. */
+P3_COLD static ssize_t cmd_general(const char *buf, size_t len, unsigned flags, p3_cmd *out,
+                                   p3_diag *diag)
+{
+    size_t e = 0;
+    unsigned bits = 0;
+    ssize_t r = line_end(buf, len, P3_MAX_CMD_LINE, flags, &e, &bits, diag);
+    if (r < 0)
+        return r;
+    return cmd_grammar(buf, e, (size_t)r, bits, flags, out, diag);
+}
+
+ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
+{
+#ifdef P3_CMD_FAST
+    /* A CRLF as the first special octet within the limit: the line needs no
+     * leniency, whatever the flags, so the fast path's answer is final. */
+    size_t win = len < P3_MAX_CMD_LINE ? len : P3_MAX_CMD_LINE;
+    size_t e = p3_scan_special(buf, win);
+    if (P3_LIKELY(e + 1 < win && buf[e] == '\r' && buf[e + 1] == '\n') &&
+        cmd_fast(buf, len, e, out))
+        return (ssize_t)(e + 2);
+#endif
+    return cmd_general(buf, len, flags, out, diag);
 }
 
 ssize_t p3_sasl_line_parse(const char *buf, size_t len, unsigned flags, p3_sasl_line *out,
                            p3_diag *diag)
 {
-    size_t e;
+    size_t e = 0;
     unsigned bits = 0;
     ssize_t r = line_end(buf, len, P3_MAX_SASL_LINE, flags, &e, &bits, diag);
     if (r < 0)
