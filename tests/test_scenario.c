@@ -581,12 +581,10 @@ START_TEST(pattern_compile_errors)
     ck_assert_int_eq(sc_pattern_compile("x\\", 2, &p, &e), -1);
     ck_assert_uint_eq(e.col, 2);
     /* the 17th named capture is one too many */
-    char big[512] = "";
-    for (int i = 0; i < 17; i++) {
-        char part[16];
-        snprintf(part, sizeof part, "{c%d:num} ", i);
-        strcat(big, part);
-    }
+    char big[512];
+    size_t bl = 0;
+    for (int i = 0; i < 17; i++)
+        bl += (size_t)snprintf(big + bl, sizeof big - bl, "{c%d:num} ", i);
     ck_assert_int_eq(sc_pattern_compile(big, strlen(big), &p, &e), -1);
     ck_assert(strstr(e.msg, "more than 16 captures") != NULL);
     /* more than SC_MAX_PTOKENS parts */
