@@ -166,7 +166,8 @@ START_TEST(writers_escape_and_count)
     unlink(path);
     rmdir(dir);
     ck_assert_int_eq(rp_write_all(&r, "/proc/definitely/not/here", err, sizeof err), -1);
-    ck_assert_ptr_nonnull(strstr(err, "/proc/definitely/not/here"));
+    /* mkdir -p stops at the first folder it cannot create, and names it. */
+    ck_assert_ptr_nonnull(strstr(err, "/proc/definitely: "));
     rp_run_free(&r);
 }
 END_TEST
