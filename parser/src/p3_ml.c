@@ -167,7 +167,10 @@ bare_lf_i:
     return fail(d, P3_E_BARE_LF, base + i);
 }
 
-ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line)
+/* Everything but a plain CRLF-ended line: errors, leniencies, NEED_MORE,
+ * the limit. Kept out of line so the common path saves few registers. */
+__attribute__((noinline)) static ssize_t line_slow(p3_ml *d, const char *buf, size_t len,
+                                                   p3_slice *line)
 {
     line->p = buf;
     line->n = 0;
@@ -227,6 +230,25 @@ ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line)
     d->lines++;
     d->octets += line->n + eol;
     return (ssize_t)(end + eol);
+}
+
+ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line)
+{
+    /* The common case, one listing line after another: a line of data with
+     * its CRLF inside both the buffer and the limit, no leading dot. */
+    if (d->state == ST_BOL && len > 0 && buf[0] != '.') {
+        size_t m = len < d->max_line ? len : d->max_line;
+        size_t e = p3_scan_eol(buf, m);
+        if (e + 1 < m && buf[e] == '\r' && buf[e + 1] == '\n') {
+            line->p = buf;
+            line->n = e;
+            d->consumed += e + 2;
+            d->lines++;
+            d->octets += e + 2;
+            return (ssize_t)(e + 2);
+        }
+    }
+    return line_slow(d, buf, len, line);
 }
 
 int p3_ml_finish(p3_ml *d)

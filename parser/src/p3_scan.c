@@ -297,28 +297,35 @@ P3_AVX512 static size_t special_avx512(const char *p, size_t n)
 {
     const __m512i lo = _mm512_set1_epi8(0x20), del = _mm512_set1_epi8(0x7f);
     size_t i = 0;
-    for (; i < n; i += 64) {
-        uint64_t k = tail_mask(n - i);
-        __m512i v = _mm512_maskz_loadu_epi8(k, p + i);
-        uint64_t m = (_mm512_cmplt_epi8_mask(v, lo) | _mm512_cmpeq_epi8_mask(v, del)) & k;
+    for (; i + 64 <= n; i += 64) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + i));
+        uint64_t m = _mm512_cmplt_epi8_mask(v, lo) | _mm512_cmpeq_epi8_mask(v, del);
         if (m)
             return i + (size_t)__builtin_ctzll(m);
     }
-    return n;
+    if (i == n)
+        return n;
+    uint64_t k = tail_mask(n - i);
+    __m512i v = _mm512_maskz_loadu_epi8(k, p + i);
+    uint64_t m = (_mm512_cmplt_epi8_mask(v, lo) | _mm512_cmpeq_epi8_mask(v, del)) & k;
+    return m ? i + (size_t)__builtin_ctzll(m) : n;
 }
 
 P3_AVX512 static size_t eol_avx512(const char *p, size_t n)
 {
     const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
     size_t i = 0;
-    for (; i < n; i += 64) {
-        uint64_t k = tail_mask(n - i);
-        __m512i v = _mm512_maskz_loadu_epi8(k, p + i);
+    for (; i + 64 <= n; i += 64) {
+        __m512i v = _mm512_loadu_si512((const void *)(p + i));
         uint64_t m = _mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, lf);
         if (m)
             return i + (size_t)__builtin_ctzll(m);
     }
-    return n;
+    if (i == n)
+        return n;
+    __m512i v = _mm512_maskz_loadu_epi8(tail_mask(n - i), p + i);
+    uint64_t m = _mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, lf);
+    return m ? i + (size_t)__builtin_ctzll(m) : n;
 }
 
 /* One block with the previous octets loaded unaligned from p - 1: the whole
@@ -379,31 +386,24 @@ P3_AVX512 static size_t body_avx512(const char *p, size_t n, unsigned char prev,
  * one indirect call with no "initialised yet?" test. Concurrent first calls
  * all store the same pointer.
  */
-struct scan_ops {
-    p3_impl impl;
-    size_t (*special)(const char *, size_t);
-    size_t (*body)(const char *, size_t, unsigned char, size_t *);
-    size_t (*eol)(const char *, size_t);
-};
-
-static const struct scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
+static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
                                            eol_scalar};
 #if P3_X86
-static const struct scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2};
-static const struct scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2};
-static const struct scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
+static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2};
+static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2};
+static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
                                            eol_avx512};
 #endif
 
 static size_t special_resolve(const char *p, size_t n);
 static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
 static size_t eol_resolve(const char *p, size_t n);
-static const struct scan_ops ops_resolve = {P3_IMPL_AUTO, special_resolve, body_resolve,
+static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO, special_resolve, body_resolve,
                                             eol_resolve};
 
-static _Atomic(const struct scan_ops *) cur_ops = &ops_resolve;
+_Atomic(const struct p3_scan_ops *) p3_scan_cur = &ops_resolve;
 
-static const struct scan_ops *ops_for(p3_impl i)
+static const struct p3_scan_ops *ops_for(p3_impl i)
 {
     switch (i) {
 #if P3_X86
@@ -452,12 +452,12 @@ static p3_impl best_impl(void)
     return P3_IMPL_SCALAR;
 }
 
-static const struct scan_ops *resolve(void)
+static const struct p3_scan_ops *resolve(void)
 {
-    const struct scan_ops *o = atomic_load_explicit(&cur_ops, memory_order_relaxed);
+    const struct p3_scan_ops *o = atomic_load_explicit(&p3_scan_cur, memory_order_relaxed);
     if (o == &ops_resolve) {
         o = ops_for(best_impl());
-        atomic_store_explicit(&cur_ops, o, memory_order_relaxed);
+        atomic_store_explicit(&p3_scan_cur, o, memory_order_relaxed);
     }
     return o;
 }
@@ -469,34 +469,14 @@ static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *
 }
 static size_t eol_resolve(const char *p, size_t n) { return resolve()->eol(p, n); }
 
-static inline const struct scan_ops *ops(void)
-{
-    return atomic_load_explicit(&cur_ops, memory_order_relaxed);
-}
-
-size_t p3_scan_special(const char *p, size_t n) { return ops()->special(p, n); }
-
-size_t p3_scan_body(const char *p, size_t n, unsigned char prev)
-{
-    size_t lf;
-    return ops()->body(p, n, prev, &lf);
-}
-
-size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf)
-{
-    return ops()->body(p, n, prev, lf);
-}
-
-size_t p3_scan_eol(const char *p, size_t n) { return ops()->eol(p, n); }
-
-p3_impl p3_impl_get(void) { return resolve()->impl; }
+p3_impl p3_impl_get(void) { return (p3_impl)resolve()->impl; }
 
 p3_impl p3_impl_set(p3_impl want)
 {
     if (want == P3_IMPL_AUTO)
-        atomic_store_explicit(&cur_ops, ops_for(best_impl()), memory_order_relaxed);
+        atomic_store_explicit(&p3_scan_cur, ops_for(best_impl()), memory_order_relaxed);
     else if (ops_for(want) && p3_impl_available(want))
-        atomic_store_explicit(&cur_ops, ops_for(want), memory_order_relaxed);
+        atomic_store_explicit(&p3_scan_cur, ops_for(want), memory_order_relaxed);
     return p3_impl_get();
 }
 
