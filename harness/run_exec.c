@@ -173,8 +173,7 @@ static int severity(sc_verdict v)
     return 5;
 }
 
-/* Record a failed expectation. Returns 1 when the scenario must stop (a
- * MUST, or harness trouble); SHOULD/MAY/INFO findings let it go on. */
+/* Record a failed expectation. Returns 1 when the scenario must stop. */
 static int judge(exec *x, const sc_step *st, sc_verdict v, const char *expected, const char *got,
                  const char *fmt, ...)
 {
@@ -188,7 +187,9 @@ static int judge(exec *x, const sc_step *st, sc_verdict v, const char *expected,
         snprintf(x->expected, sizeof x->expected, "%s", expected ? expected : "");
         snprintf(x->got, sizeof x->got, "%s", got ? got : "");
     }
-    return v == SC_V_FAIL || v == SC_V_ERROR;
+    /* FORMAT.md "Verdicts": a failed step ends the scenario, except MAY
+     * (@info) steps, which are recorded and the run goes on. */
+    return v != SC_V_INFO;
 }
 
 static int harness_error(exec *x, const sc_step *st, const char *fmt, const char *detail)

@@ -137,9 +137,28 @@ int run_discover(run_target *t, rp_run *r, char *err, size_t errlen)
         snprintf(err, errlen, "TLS: %s", nt_errmsg(d.c));
         goto out_buf;
     }
-    if (dline(&d, line, sizeof line) || strncmp(line, "+OK", 3)) {
+    if (dline(&d, line, sizeof line - 2) || strncmp(line, "+OK", 3)) {
         snprintf(err, errlen, "no +OK greeting from %s:%u", t->host, t->port);
         goto out_buf;
+    }
+    {
+        /* "requires: APOP" means the greeting carries a timestamp
+         * (FORMAT.md), which only the parser can tell. */
+        size_t gl = strlen(line);
+        line[gl] = '\r';
+        line[gl + 1] = '\n';
+        p3_status st;
+        p3_diag dg;
+        p3_slice ts;
+        if (p3_status_parse(line, gl + 2, P3_LENIENT_LONG_LINE, &st, &dg) > 0 &&
+            p3_greeting_timestamp(&st, &ts, &dg) == 1) {
+            char **n = realloc(t->capa, (t->ncapa + 1) * sizeof *n);
+            if (n) {
+                t->capa = n;
+                if ((t->capa[t->ncapa] = strdup("APOP")))
+                    t->ncapa++;
+            }
+        }
     }
     if (t->prof->tls == RUN_TLS_STLS) {
         /* Scenarios that start TLS themselves see the plaintext CAPA, so
@@ -226,6 +245,11 @@ int run_requires_unmet(const sc_scenario *s, const run_target *t, char *reason, 
             snprintf(reason, len, "tagged slow (run with --slow)");
             return 1;
         }
+    for (size_t i = 0; i < s->ntags; i++)
+        if (!strcmp(s->tags[i], "destructive") && !t->prof->disposable) {
+            snprintf(reason, len, "changes the mailbox, which is not marked disposable");
+            return 1;
+        }
     for (size_t i = 0; i < s->nrequires; i++) {
         const sc_require *q = &s->requires[i];
         if (q->kind == SC_REQ_CAPA) {
@@ -250,6 +274,10 @@ int run_requires_unmet(const sc_scenario *s, const run_target *t, char *reason, 
             }
             continue;
         }
+        if (!strcmp(q->name, "implicit-tls") && t->prof->tls == RUN_TLS_IMPLICIT)
+            continue;
+        if (!strcmp(q->name, "seeded-mailbox") && (t->prof->builtin || t->prof->seed_command))
+            continue;
         if (!run_profile_has(t->prof, q->name)) {
             snprintf(reason, len, "the target is not marked %s", q->name);
             return 1;
