@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "nt.h"
 #include "pop3parse.h"
 #include "run_int.h"
@@ -32,7 +34,8 @@ typedef struct sess {
     nt_conn *c;
     nt_buffer in;
     int open;
-    int num; /* transcript session number */
+    int num;      /* transcript session number */
+    int greeted;  /* the first status line (the greeting) was read */
 } sess;
 
 typedef struct exec {
@@ -271,6 +274,7 @@ static int sess_connect(exec *x, const sc_step *st)
         return harness_error(x, st, "%s", "out of memory"), -1;
     }
     s->open = 1;
+    s->greeted = 0;
     s->num = ++x->next_num;
     char msg[600];
     snprintf(msg, sizeof msg, "connected to %s", nt_peer(s->c));
@@ -739,6 +743,37 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
     return 0;
 }
 
+/* The greeting's APOP timestamp gives ${ts} and the secret ${apop}, the
+ * digest RFC 1939 section 7 defines: MD5 of the timestamp followed by the
+ * shared secret (here, the password), as 32 lower-case hex digits. */
+static void greeting_vars(exec *x, const p3_status *ps, int parsed)
+{
+    p3_slice ts;
+    p3_diag dg;
+    if (!parsed || ps->kind != P3_ST_OK || p3_greeting_timestamp(ps, &ts, &dg) != 1)
+        return;
+    set_var(x, "ts", 2, ts.p, ts.n, 0);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    EVP_MD_CTX *m = EVP_MD_CTX_new();
+    if (!m)
+        return;
+    int ok = EVP_DigestInit_ex(m, EVP_md5(), NULL) && EVP_DigestUpdate(m, ts.p, ts.n) &&
+             EVP_DigestUpdate(m, x->t->pass, strlen(x->t->pass)) &&
+             EVP_DigestFinal_ex(m, md, &mdlen);
+    EVP_MD_CTX_free(m);
+    if (!ok)
+        return;
+    static const char hex[] = "0123456789abcdef";
+    char out[2 * EVP_MAX_MD_SIZE];
+    for (unsigned i = 0; i < mdlen; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    set_var(x, "apop", 4, out, 2 * mdlen, 1);
+    memset(out, 0, sizeof out);
+}
+
 static int do_status(exec *x, size_t *pc)
 {
     const sc_step *st = &x->s->steps[*pc];
@@ -766,6 +801,10 @@ static int do_status(exec *x, size_t *pc)
     int multi = (st->flags & SC_F_MULTILINE) != 0;
     int stop = 0;
     sc_verdict v = sc_step_verdict(x->s, st);
+    if (!s->greeted) {
+        s->greeted = 1;
+        greeting_vars(x, &ps, sr != SC_SR_MALFORMED);
+    }
     switch (sr) {
     case SC_SR_MATCH:
         store_caps(x, caps, nc);
