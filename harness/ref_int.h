@@ -20,9 +20,17 @@ typedef struct ref_user {
     char *pass;
 } ref_user;
 
-/* One registered session: the server shuts its socket down to stop it. */
+/* One session. The server shuts its socket down to stop it, and joins its
+ * thread: a thread that is merely detached could still be releasing
+ * OpenSSL's per-thread state when the process exits. */
 typedef struct ref_link {
-    int fd;
+    struct ref_server *srv;
+    int fd;          /* closed (under the lock) when the session ends */
+    int tls;         /* implicit TLS */
+    int done;        /* the session has ended; only the join is left */
+    int threaded;    /* th is a thread to join */
+    uint64_t id;
+    pthread_t th;
     struct ref_link *next;
 } ref_link;
 

@@ -285,22 +285,14 @@ static int write_port_file(const ref_server *srv, char *err, size_t errlen)
  * Accept loop.
  */
 
-typedef struct sess_arg {
-    ref_server *srv;
-    ref_link link;
-    int tls;
-    uint64_t id;
-} sess_arg;
-
-static void unregister(ref_server *srv, ref_link *l)
+/* The session has ended: close its socket under the lock, so that
+ * ref_server_stop never shuts down a descriptor number already reused. */
+static void finish(ref_server *srv, ref_link *l)
 {
     pthread_mutex_lock(&srv->mu);
-    for (ref_link **pp = &srv->links; *pp; pp = &(*pp)->next) {
-        if (*pp == l) {
-            *pp = l->next;
-            break;
-        }
-    }
+    close(l->fd);
+    l->fd = -1;
+    l->done = 1;
     srv->active--;
     pthread_cond_broadcast(&srv->cv);
     pthread_mutex_unlock(&srv->mu);
@@ -308,12 +300,39 @@ static void unregister(ref_server *srv, ref_link *l)
 
 static void *session_thread(void *p)
 {
-    sess_arg *a = p;
-    ref_session_run(a->srv, a->link.fd, a->tls, a->id);
-    unregister(a->srv, &a->link);
-    close(a->link.fd);
-    free(a);
+    ref_link *l = p;
+    ref_session_run(l->srv, l->fd, l->tls, l->id);
+    finish(l->srv, l);
     return NULL;
+}
+
+/* Join and free the sessions that have ended (all of them when `all`,
+ * waiting for the rest first). */
+static void reap(ref_server *srv, int all)
+{
+    ref_link *gone = NULL;
+    pthread_mutex_lock(&srv->mu);
+    if (all)
+        while (srv->active)
+            pthread_cond_wait(&srv->cv, &srv->mu);
+    for (ref_link **pp = &srv->links; *pp;) {
+        ref_link *l = *pp;
+        if (l->done) {
+            *pp = l->next;
+            l->next = gone;
+            gone = l;
+        } else {
+            pp = &l->next;
+        }
+    }
+    pthread_mutex_unlock(&srv->mu);
+    while (gone) {
+        ref_link *next = gone->next;
+        if (gone->threaded)
+            pthread_join(gone->th, NULL);
+        free(gone);
+        gone = next;
+    }
 }
 
 static void refuse(int fd)
@@ -360,42 +379,42 @@ static void *accept_loop(void *p)
                 continue;
             int one = 1;
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            reap(srv, 0);
             pthread_mutex_lock(&srv->mu);
             srv->stats.sessions++;
             uint64_t id = ++srv->next_id;
             int full = srv->active >= srv->max_sessions;
-            sess_arg *a = full ? NULL : calloc(1, sizeof *a);
-            if (a) {
-                a->srv = srv;
-                a->link.fd = fd;
-                a->tls = tls;
-                a->id = id;
-                a->link.next = srv->links;
-                srv->links = &a->link;
+            ref_link *l = full ? NULL : calloc(1, sizeof *l);
+            if (l) {
+                l->srv = srv;
+                l->fd = fd;
+                l->tls = tls;
+                l->id = id;
+                l->threaded = !srv->cfg.once;
+                l->next = srv->links;
+                srv->links = l;
                 srv->active++;
             }
             pthread_mutex_unlock(&srv->mu);
-            if (!a) {
+            if (!l) {
                 ref_srv_log(srv, id, "refused: %s", full ? "too many sessions" : "out of memory");
                 refuse(fd);
                 continue;
             }
-            if (srv->cfg.once) {
+            if (!l->threaded) {
                 /* --once: this connection is the whole run. */
-                session_thread(a);
+                session_thread(l);
                 done = 1;
                 break;
             }
-            pthread_t th;
-            pthread_attr_t attr;
-            pthread_attr_init(&attr);
-            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-            if (pthread_create(&th, &attr, session_thread, a) != 0) {
-                unregister(srv, &a->link);
-                free(a);
-                refuse(fd); /* closes fd */
+            if (pthread_create(&l->th, NULL, session_thread, l) != 0) {
+                l->threaded = 0;
+                ref_srv_log(srv, id, "refused: cannot start a thread");
+                pthread_mutex_lock(&srv->mu);
+                shutdown(l->fd, SHUT_RDWR);
+                pthread_mutex_unlock(&srv->mu);
+                finish(srv, l);
             }
-            pthread_attr_destroy(&attr);
         }
         if (done)
             break;
@@ -556,10 +575,10 @@ void ref_server_stop(ref_server *srv)
     /* A session blocked in a read sees end of stream: it ends like a
      * dropped connection, without the UPDATE state (RFC 1939 section 6). */
     for (ref_link *l = srv->links; l; l = l->next)
-        shutdown(l->fd, SHUT_RDWR);
-    while (srv->active)
-        pthread_cond_wait(&srv->cv, &srv->mu);
+        if (!l->done)
+            shutdown(l->fd, SHUT_RDWR);
     pthread_mutex_unlock(&srv->mu);
+    reap(srv, 1);
     destroy(srv);
 }
 

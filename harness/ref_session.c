@@ -439,10 +439,8 @@ static void h_auth(sess *s, const p3_cmd *c)
         if (r == P3_ERROR) {
             if (d.skip)
                 consume(s, d.skip);
-            else {
-                s->in_len = 0;
+            else
                 s->discarding = 1;
-            }
             reply(s, P3_ST_ERR, NULL, "%s", p3_errno_msg(d.code));
             return;
         }
@@ -805,14 +803,13 @@ static ssize_t next_command(sess *s, p3_cmd *c)
     if (r > 0)
         return r;
     ref_srv_count(s->srv, &s->srv->stats.syntax_errors);
-    if (d.skip) {
+    if (d.skip)
         consume(s, d.skip);
-    } else {
-        /* diag.skip == 0: the line end has not arrived; drop input through
-         * the next LF to get back in step with the client. */
-        s->in_len = 0;
+    else
+        /* diag.skip == 0: the line end is not in view (it may be in the
+         * buffer past the parser's window, or not yet received); drop
+         * input through the next LF to get back in step with the client. */
         s->discarding = 1;
-    }
     s->user_ok = 0;
     reply(s, P3_ST_ERR, NULL, "%s", p3_errno_msg(d.code));
     return 0;
