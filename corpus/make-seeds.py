@@ -2,7 +2,7 @@
 """Writes the seed corpora corpus/fuzz_<name>/ (run from anywhere; rewrites
 only the files it names). Inputs follow each target's layout: fuzz_cmd,
 fuzz_sasl, fuzz_status, fuzz_greeting, fuzz_capa start with 2 flag bytes
-(little-endian P3_LENIENT_* bits); fuzz_simd with 1 flag byte; fuzz_roundtrip
+(little-endian P3_LENIENT_* bits); fuzz_simd with 1 flag byte and 1 SIMD-path byte; fuzz_roundtrip
 with 1 seed byte; fuzz_ml_split with [mode][cap][nsplit][piece lengths]."""
 import os
 
@@ -196,18 +196,25 @@ def ml_split():
 
 def simd():
     t = "fuzz_simd"
-    put(t, "session_server", b"\x00" + SESSION_S)
-    put(t, "session_client", b"\x00" + crlf(*SESSION_C))
-    put(t, "body", b"\x00" + BODY)
-    put(t, "long_printable_70", b"\x00" + b"A" * 70 + b"\r\n.\r\n")
-    put(t, "long_printable_300", b"\x00" + b"+OK " + b"z" * 300 + b"\r\n")
-    put(t, "special_at_31_32_63_64", b"\x00" + b"a" * 31 + b"\x01" + b"b" * 31 + b"\x7f"
-        + b"c" * 63 + b"\x80" + b"\r\n")
-    put(t, "lf_at_block_edges", b"\x00" + b"x" * 15 + b"\n" + b"y" * 16 + b"\r" + b"z" * 31
-        + b"\r\n." + b"w" * 60 + b"\n.")
-    put(t, "dot_at_block_edges", b"\x00" + (b"a" * 14 + b"\r\n.") * 8 + b".\r\n")
-    put(t, "all_bytes", b"\x03" + bytes(range(256)) * 2)
-    put(t, "bare_lf_lenient", b"\x01" + b"a\nb\n.\n")
+    seeds = {
+        "session_server": SESSION_S,
+        "session_client": crlf(*SESSION_C),
+        "body": BODY,
+        "long_printable_70": b"A" * 70 + b"\r\n.\r\n",
+        "long_printable_300": b"+OK " + b"z" * 300 + b"\r\n",
+        "special_at_31_32_63_64": b"a" * 31 + b"\x01" + b"b" * 31 + b"\x7f" + b"c" * 63
+        + b"\x80" + b"\r\n",
+        "lf_at_block_edges": b"x" * 15 + b"\n" + b"y" * 16 + b"\r" + b"z" * 31 + b"\r\n."
+        + b"w" * 60 + b"\n.",
+        "dot_at_block_edges": (b"a" * 14 + b"\r\n.") * 8 + b".\r\n",
+        "all_bytes": bytes(range(256)) * 2,
+    }
+    # Every seed once per SIMD path (second byte: 0 SSE2, 1 AVX2, 2 AVX-512).
+    for name, data in seeds.items():
+        for sel, path in ((0, "sse2"), (1, "avx2"), (2, "avx512")):
+            put(t, name + "_" + path, b"\x00" + bytes([sel]) + data)
+    put(t, "bare_lf_lenient_avx2", b"\x01\x01" + b"a\nb\n.\n")
+    put(t, "lenient_all_avx512", b"\xff\x02" + b"+ok\tx\ry\n-errz\n.\n")
 
 
 def roundtrip():
