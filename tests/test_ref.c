@@ -1374,6 +1374,58 @@ START_TEST(implicit_tls)
 }
 END_TEST
 
+START_TEST(max_sessions_and_user_dirs)
+{
+    ref_server_stop(F.srv);
+    F.srv = NULL;
+    /* "other" has a maildrop of its own: a sub-directory named like the
+     * user; mrose keeps the shared one. */
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s/other", F.mail);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
+    write_file(sub, "only", "Subject: x\n\nbody\n", 17);
+    ref_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.listen = "127.0.0.1:0";
+    cfg.mailbox = F.mail;
+    cfg.users = F.users;
+    cfg.max_sessions = 1;
+    char err[256];
+    ck_assert_int_eq(ref_server_start(&cfg, &F.srv, err, sizeof err), 0);
+    F.port = ref_server_port(F.srv, 0);
+    cl *a = cl_connect(F.port);
+    expect_ok(a, NULL); /* the greeting */
+    cl *b = cl_connect(F.port);
+    /* Over the limit: RFC 3206 SYS/TEMP in place of a greeting, then close. */
+    ck_assert_str_eq(cl_line(b), "-ERR [SYS/TEMP] too many sessions, try again later");
+    ck_assert_int_eq(cl_fill(b), 0);
+    cl_close(b);
+    expect_ok(a, "USER other\r\n");
+    expect_ok(a, "PASS secret:with:colons\r\n");
+    ck_assert_uint_eq(stat_count(a), 1);
+    expect_ok(a, "UIDL\r\n");
+    char *l = cl_lines(a);
+    ck_assert_str_eq(l, "1 only\n");
+    free(l);
+    quit(a);
+    /* The shared maildrop does not list the sub-directory as a message. */
+    for (int i = 0; i < 100; i++) {
+        cl *c = cl_connect(F.port);
+        char t[600];
+        if (cl_status(c, t, sizeof t) == P3_ST_OK) {
+            expect_ok(c, "USER mrose\r\n");
+            expect_ok(c, "PASS tanstaaf\r\n");
+            ck_assert_uint_eq(stat_count(c), 5);
+            quit(c);
+            return;
+        }
+        cl_close(c);
+        usleep(50000);
+    }
+    ck_abort_msg("session slot never freed");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("ref");
@@ -1409,6 +1461,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, port_file_and_once);
     tcase_add_test(t, start_errors);
     tcase_add_test(t, cli_seed_only);
+    tcase_add_test(t, max_sessions_and_user_dirs);
     suite_add_tcase(s, t);
 
     TCase *x = tcase_create("tls");
