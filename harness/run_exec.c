@@ -354,6 +354,10 @@ static int read_failure(exec *x, const sc_step *st, int rc, const char *what)
     }
     snprintf(got, sizeof got, "%s", nt_errmsg(s->c));
     note(x, got);
+    /* A reset on an established connection is the server's doing. */
+    if (strstr(got, "reset by peer"))
+        return judge(x, st, v, what, got, "the server reset the connection while waiting for %s",
+                     what), 1;
     return harness_error(x, st, "network error: %s", got), 1;
 }
 

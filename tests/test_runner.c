@@ -1,0 +1,236 @@
+/* The runner against hostile and broken servers: a stall, a flood, garbage,
+ * an endless multi-line response, a reset, a slow drip, a TLS failure. Each
+ * must end the scenario with FAIL or ERROR within a bounded time, never a
+ * hang or a crash. Also: profiles parse strictly with file:line errors. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nt.h"
+#include "p3t.h"
+#include "run.h"
+#include "run_int.h"
+
+typedef enum { H_STALL, H_FLOOD, H_GARBAGE, H_ENDLESS_ML, H_RESET, H_DRIP, H_PLAIN } hmode;
+
+typedef struct hostile {
+    nt_listener *l;
+    hmode mode;
+    pthread_t th;
+    volatile int stop;
+} hostile;
+
+static void *serve(void *arg)
+{
+    hostile *h = arg;
+    nt_conn *c = NULL;
+    char err[256];
+    if (nt_accept(h->l, &c, nt_deadline(10000), err, sizeof err) != 0)
+        return NULL;
+    char buf[65536];
+    int64_t end = nt_deadline(8000);
+    switch (h->mode) {
+    case H_STALL:
+        while (!h->stop && nt_now_ms() < end)
+            usleep(10000);
+        break;
+    case H_FLOOD:
+        memset(buf, 'A', sizeof buf);
+        nt_write_all(c, "+OK ", 4, end);
+        while (!h->stop && nt_now_ms() < end && nt_write_all(c, buf, sizeof buf, nt_deadline(200)) == 0)
+            ;
+        break;
+    case H_GARBAGE:
+        for (size_t i = 0; i < sizeof buf; i++)
+            buf[i] = (char)(i * 131 + 7);
+        nt_write_all(c, buf, 4096, end);
+        while (!h->stop && nt_now_ms() < end)
+            usleep(10000);
+        break;
+    case H_ENDLESS_ML: {
+        nt_write_all(c, "+OK hi\r\n", 8, end);
+        ssize_t n = nt_read(c, buf, sizeof buf, end); /* LIST */
+        (void)n;
+        nt_write_all(c, "+OK\r\n", 5, end);
+        size_t k = 0;
+        for (int i = 0; i < 4096; i++) {
+            memcpy(buf + k, "1 2\r\n", 5);
+            k += 5;
+        }
+        while (!h->stop && nt_now_ms() < end && nt_write_all(c, buf, k, nt_deadline(200)) == 0)
+            ;
+        break;
+    }
+    case H_RESET:
+        nt_write_all(c, "+OK hi\r\n", 8, end);
+        nt_read(c, buf, sizeof buf, end);
+        nt_abort(c);
+        return NULL;
+    case H_DRIP:
+        /* One octet every 50 ms: each read succeeds, the line never ends. */
+        while (!h->stop && nt_now_ms() < end && nt_write_all(c, "+", 1, end) == 0)
+            usleep(50000);
+        break;
+    case H_PLAIN:
+        nt_write_all(c, "+OK plaintext where TLS was expected\r\n", 38, end);
+        while (!h->stop && nt_now_ms() < end)
+            usleep(10000);
+        break;
+    }
+    nt_close(c);
+    return NULL;
+}
+
+static const char *const SCN = "id: hostile\n"
+                               "title: t\nrfc: 1939\nsection: 3\nlevel: MUST\nquote: q\n"
+                               "role: server\n\n"
+                               "S: +OK *\n"
+                               "C: LIST\n"
+                               "S: +OK *\n"
+                               "@each e {n:num} {s:num}\n"
+                               "S: .\n"
+                               "C: QUIT\n"
+                               "S: +OK *\n";
+
+static rp_verdict run_against(hmode mode, run_tls tls, int64_t *elapsed, char *reason, size_t rlen)
+{
+    hostile h = {0};
+    char err[256];
+    h.l = nt_listen("127.0.0.1", 0, err, sizeof err);
+    ck_assert_msg(h.l != NULL, "%s", err);
+    h.mode = mode;
+    pthread_create(&h.th, NULL, serve, &h);
+
+    sc_scenario s;
+    sc_error se;
+    ck_assert_int_eq(sc_parse("hostile.scn", SCN, strlen(SCN), &s, &se), 0);
+    run_profile p;
+    run_profile_init(&p);
+    p.host = strdup("127.0.0.1");
+    p.port = nt_listener_port(h.l);
+    p.tls = tls;
+    p.timeout_ms = 500;
+    run_target t;
+    ck_assert_int_eq(run_target_init(&t, &p, "u", "secret-pw", err, sizeof err), 0);
+    rp_run r;
+    rp_run_init(&r, "server", "hostile", "none");
+    rp_case *c = rp_run_add(&r);
+    volatile int stop = 0;
+    int64_t t0 = nt_now_ms();
+    run_scenario(&s, &t, &r, c, &stop);
+    *elapsed = nt_now_ms() - t0;
+    rp_verdict v = c->verdict;
+    snprintf(reason, rlen, "%s", c->reason ? c->reason : "");
+    h.stop = 1;
+    pthread_join(h.th, NULL);
+    nt_listener_close(h.l);
+    rp_run_free(&r);
+    run_target_free(&t);
+    run_profile_free(&p);
+    sc_free(&s);
+    return v;
+}
+
+/* why: the reason must name the bound that stopped the read; where two
+ * bounds race (time and size), why2 is the other one. */
+static void expect_bad2(hmode mode, run_tls tls, rp_verdict want, const char *why, const char *why2)
+{
+    int64_t ms;
+    char reason[512];
+    rp_verdict v = run_against(mode, tls, &ms, reason, sizeof reason);
+    ck_assert_msg(v == want, "mode %d: verdict %s (%s), expected %s", mode, rp_verdict_name(v), reason,
+                  rp_verdict_name(want));
+    ck_assert_msg(strstr(reason, why) != NULL || (why2 && strstr(reason, why2) != NULL),
+                  "mode %d: reason \"%s\" lacks \"%s\"", mode, reason, why);
+    /* 500 ms per step; the whole scenario is bounded well below the
+     * hostile server's own 8 s. */
+    ck_assert_msg(ms < 4000, "mode %d took %lld ms", mode, (long long)ms);
+}
+
+static void expect_bad(hmode mode, run_tls tls, rp_verdict want, const char *why)
+{
+    expect_bad2(mode, tls, want, why, NULL);
+}
+
+START_TEST(stall) { expect_bad(H_STALL, RUN_TLS_NONE, RP_FAIL, "timed out"); }
+END_TEST
+START_TEST(flood) { expect_bad(H_FLOOD, RUN_TLS_NONE, RP_FAIL, "no line end within"); }
+END_TEST
+START_TEST(garbage) { expect_bad(H_GARBAGE, RUN_TLS_NONE, RP_FAIL, "malformed"); }
+END_TEST
+START_TEST(endless_multiline)
+{
+    expect_bad2(H_ENDLESS_ML, RUN_TLS_NONE, RP_FAIL, "timed out", "without a terminator");
+}
+END_TEST
+START_TEST(reset) { expect_bad(H_RESET, RUN_TLS_NONE, RP_FAIL, "reset the connection"); }
+END_TEST
+START_TEST(drip) { expect_bad(H_DRIP, RUN_TLS_NONE, RP_FAIL, "timed out"); }
+END_TEST
+START_TEST(tls_failure) { expect_bad(H_PLAIN, RUN_TLS_IMPLICIT, RP_ERROR, "TLS handshake failed"); }
+END_TEST
+
+START_TEST(profile_errors)
+{
+    struct {
+        const char *text, *want;
+    } cases[] = {
+        {"host = x\nport = 0\n", "p.profile:2: port: expected a port number"},
+        {"host = x\ntls = maybe\n", "p.profile:2: tls: expected none, stls or implicit"},
+        {"host = x\nbogus = 1\n", "p.profile:2: unknown key \"bogus\""},
+        {"# c\n\nhost\n", "p.profile:3: expected \"key = value\""},
+        {"port = 110\n", "p.profile: no \"host\""},
+        {"host = x\nuser-env = 9BAD\n", "p.profile:2: user-env: expected an environment variable name"},
+        {"host = x\ntimeout = 2h\n", "p.profile:2: timeout: expected a duration"},
+        {"host = $P3S_SURELY_UNSET_VAR\n", "p.profile:1: \"$P3S_SURELY_UNSET_VAR\": the environment variable is not set"},
+        {"host = x\x01\n", "p.profile:1: control character 0x01"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run_profile p;
+        run_profile_init(&p);
+        char err[512] = "";
+        ck_assert_int_eq(run_profile_parse(&p, "p.profile", cases[i].text, strlen(cases[i].text),
+                                           err, sizeof err), -1);
+        ck_assert_msg(strncmp(err, cases[i].want, strlen(cases[i].want)) == 0, "case %zu: %s", i, err);
+        run_profile_free(&p);
+    }
+    run_profile p;
+    run_profile_init(&p);
+    char err[512] = "";
+    setenv("P3S_TEST_PORT", "1995", 1);
+    const char *ok = "name = n\nhost = h\nport = $P3S_TEST_PORT\ntls = implicit\nverify = no\n"
+                     "disposable-mailbox = yes\ntimeout = 250ms\nproperty = x-y\n";
+    ck_assert_int_eq(run_profile_parse(&p, "ok.profile", ok, strlen(ok), err, sizeof err), 0);
+    ck_assert_uint_eq(p.port, 1995);
+    ck_assert_int_eq(p.tls, RUN_TLS_IMPLICIT);
+    ck_assert_int_eq(p.insecure, 1);
+    ck_assert_int_eq(p.disposable, 1);
+    ck_assert_uint_eq(p.timeout_ms, 250);
+    ck_assert_int_eq(run_profile_has(&p, "x-y"), 1);
+    ck_assert_int_eq(run_profile_has(&p, "x-z"), 0);
+    run_profile_free(&p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("runner");
+    TCase *t = tcase_create("hostile");
+    tcase_set_timeout(t, 60);
+    tcase_add_test(t, stall);
+    tcase_add_test(t, flood);
+    tcase_add_test(t, garbage);
+    tcase_add_test(t, endless_multiline);
+    tcase_add_test(t, reset);
+    tcase_add_test(t, drip);
+    tcase_add_test(t, tls_failure);
+    tcase_add_test(t, profile_errors);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void) { return p3t_run(suite()); }
