@@ -26,7 +26,8 @@ static void usage(FILE *f)
           "  --cert FILE --key FILE  PEM certificate and key for STLS / implicit TLS\n"
           "  --port-file FILE        write \"pop3 PORT\" / \"pop3s PORT\" after binding\n"
           "  --once                  serve one connection, then exit\n"
-          "  --timeout SECONDS       inactivity autologout (default 600, RFC 1939 section 3)\n"
+          "  --timeout SECONDS       inactivity autologout (default 600; RFC 1939 section 3:\n"
+          "                          at least 10 minutes, shorter only for tests)\n"
           "  --max-sessions N        concurrent sessions (default 64)\n"
           "  --seed-demo DIR         write the demo mailbox DIR/mail and DIR/users\n"
           "                          (user mrose, password tanstaaf) and serve them\n"
@@ -160,6 +161,11 @@ int ref_main(int argc, char **argv)
     }
     if (!cfg.listen && !cfg.listen_tls)
         cfg.listen = "127.0.0.1:1110";
+    /* Short timers are handy in tests, but RFC 1939 section 3 says the timer
+     * "MUST be of at least 10 minutes' duration". */
+    if (cfg.timeout && cfg.timeout < 600 && cfg.log)
+        fprintf(cfg.log, "pop3spec serve: warning: --timeout %u is below the 600 s RFC 1939 "
+                         "section 3 requires\n", cfg.timeout);
 
     char err[512];
     ref_server *srv;
