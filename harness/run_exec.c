@@ -135,10 +135,44 @@ static int set_varu(exec *x, const char *name, uint64_t v)
     return set_var(x, name, strlen(name), num, (size_t)n, 0);
 }
 
+static int set_var(exec *x, const char *name, size_t n, const char *val, size_t vlen, int secret);
+
+/* ${plain} and ${plain.AUTHZID}: the AUTH PLAIN message of RFC 4616,
+ * [authzid] NUL user NUL password, in base64 (secret). Computed on first
+ * use and kept as an ordinary variable. */
+static int plain_var(exec *x, const char *name, size_t n)
+{
+    const char *authz = n > 6 ? name + 6 : "";
+    size_t an = n > 6 ? n - 6 : 0;
+    size_t un = strlen(x->t->user), pn = strlen(x->t->pass);
+    size_t mn = an + 1 + un + 1 + pn;
+    unsigned char *m = malloc(mn), *b = malloc(4 * ((mn + 2) / 3) + 1);
+    int rc = -1;
+    if (m && b) {
+        memcpy(m, authz, an);
+        m[an] = 0;
+        memcpy(m + an + 1, x->t->user, un);
+        m[an + 1 + un] = 0;
+        memcpy(m + an + 2 + un, x->t->pass, pn);
+        int bn = EVP_EncodeBlock(b, m, (int)mn);
+        rc = set_var(x, name, n, (const char *)b, (size_t)bn, 1);
+        memset(m, 0, mn);
+        memset(b, 0, (size_t)bn);
+    }
+    free(m);
+    free(b);
+    return rc;
+}
+
 static int lookup(void *ctx, const char *name, size_t n, p3_slice *value, int *secret)
 {
     exec *x = ctx;
     var *v = slot(x, name, n);
+    if ((!v || !v->name) && ((n == 5 && !memcmp(name, "plain", 5)) ||
+                             (n > 6 && !memcmp(name, "plain.", 6)))) {
+        if (plain_var(x, name, n) == 0)
+            v = slot(x, name, n);
+    }
     if (!v || !v->name) {
         x->miss = 1;
         return 0;
