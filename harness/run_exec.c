@@ -327,6 +327,38 @@ static int sess_connect(exec *x, const sc_step *st)
     return 0;
 }
 
+/* Every wait is cut into slices of at most 200 ms so that Ctrl-C (the
+ * stop flag) ends even a 10-minute @expect-silence promptly. */
+static volatile int *g_stopflag;
+static volatile int g_never;
+
+static ssize_t fill(sess *s, int64_t dl)
+{
+    volatile int *stop = g_stopflag ? g_stopflag : &g_never;
+    for (;;) {
+        int64_t now = nt_now_ms();
+        int64_t slice = dl - now > 200 ? now + 200 : dl;
+        ssize_t r = nt_buffer_fill(&s->in, s->c, slice);
+        if (r != NT_TIMEOUT || slice >= dl || *stop)
+            return r;
+    }
+}
+
+static void sleep_ms(uint32_t ms)
+{
+    volatile int *stop = g_stopflag ? g_stopflag : &g_never;
+    int64_t end = nt_deadline(ms);
+    while (!*stop) {
+        int64_t left = end - nt_now_ms();
+        if (left <= 0)
+            return;
+        if (left > 200)
+            left = 200;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 /* One line from the current session: 1 (*len includes the LF), 2 (a partial
  * line, then the end of the stream), 0 (end of stream, nothing pending),
  * NT_TIMEOUT, NT_ERR, NT_FULL. */
@@ -340,7 +372,7 @@ static int read_line(sess *s, int64_t dl, size_t *len)
             *len = (size_t)(lf - d) + 1;
             return 1;
         }
-        ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
+        ssize_t r = fill(s, dl);
         if (r > 0)
             continue;
         if (r == 0) {
@@ -443,10 +475,8 @@ static int do_send(exec *x, const sc_step *st)
             size_t k = st->split[i] < n - off ? st->split[i] : n - off;
             rc = nt_write_all(s->c, out + off, k, dl);
             off += k;
-            if (off < n && st->delay_ms) {
-                struct timespec ts = {st->delay_ms / 1000, (long)(st->delay_ms % 1000) * 1000000};
-                nanosleep(&ts, NULL);
-            }
+            if (off < n && st->delay_ms)
+                sleep_ms(st->delay_ms);
         }
         if (rc == 0 && off < n)
             rc = nt_write_all(s->c, out + off, n - off, dl);
@@ -604,7 +634,7 @@ static int read_block(exec *x, const sc_step *st, block *b, int body_mode)
                          got, "malformed multi-line data at octet %llu: %s",
                          (unsigned long long)ml.err_off, p3_errno_msg(ml.err)), 1;
         }
-        ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
+        ssize_t r = fill(s, dl);
         if (r > 0)
             continue;
         if (r == NT_FULL)
@@ -947,7 +977,7 @@ static int do_expect_close(exec *x, const sc_step *st)
             return judge(x, st, sc_step_verdict(x->s, st), "the server to close the connection",
                          got, "data arrived where the connection should close");
         }
-        ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
+        ssize_t r = fill(s, dl);
         if (r > 0)
             continue;
         if (r == 0 || r == NT_ERR) {
@@ -970,7 +1000,7 @@ static int do_expect_silence(exec *x, const sc_step *st)
         return harness_error(x, st, "%s", "@expect-silence on a closed session");
     int64_t dl = nt_deadline(st->delay_ms);
     if (nt_buffer_len(&s->in) == 0) {
-        ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
+        ssize_t r = fill(s, dl);
         if (r == NT_TIMEOUT)
             return 0;
         if (r == 0)
@@ -1112,11 +1142,9 @@ static void run_steps(exec *x)
         case SC_STEP_STATUS:
             stop = do_status(x, &pc);
             break;
-        case SC_STEP_DELAY: {
-            struct timespec ts = {st->delay_ms / 1000, (long)(st->delay_ms % 1000) * 1000000};
-            nanosleep(&ts, NULL);
+        case SC_STEP_DELAY:
+            sleep_ms(st->delay_ms);
             break;
-        }
         case SC_STEP_SESSION:
             stop = switch_session(x, st);
             break;
@@ -1206,6 +1234,7 @@ void run_scenario(const sc_scenario *s, const run_target *t, rp_run *r, rp_case 
     x.r = r;
     x.c = c;
     x.stop = stop;
+    g_stopflag = stop; /* the same flag for every job: Ctrl-C */
     x.t0 = nt_now_ms();
     x.worst = SC_V_PASS;
     x.auto_stls = t->prof->tls == RUN_TLS_STLS && needs_auto_stls(s);
