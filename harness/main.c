@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cl.h"
 #include "nt.h"
 #include "ref.h"
 #include "run.h"
@@ -23,6 +24,7 @@ static void usage(FILE *f)
           "\n"
           "commands:\n"
           "  server     test a POP3 server: run the server scenarios against it\n"
+          "  client     test a POP3 client program: play the server side of the client scenarios\n"
           "  serve      run the built-in reference POP3 server\n"
           "  certs DIR  write a test CA and test certificates into DIR\n"
           "  version    print the version\n"
@@ -60,6 +62,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "server"))
         return run_server_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "client"))
+        return cl_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
         return ref_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "certs"))

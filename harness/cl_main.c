@@ -1,0 +1,486 @@
+/* pop3spec client: select client scenarios, make test certificates and a
+ * throw-away password, run each scenario against the client the profile
+ * describes, write the reports, and exit like `pop3spec server`. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "cl.h"
+#include "nt.h"
+
+static volatile int g_stop;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: pop3spec client --profile FILE [options]\n"
+          "Runs the client scenarios against a POP3 client program (pop3spec is the server).\n"
+          "\n"
+          "client:\n"
+          "  --profile FILE        client profile (profiles/clients/README.md)\n"
+          "  --tls MODE            plain (default), stls (STLS required), stls-opt (STLS if\n"
+          "                        offered) or implicit (RFC 8314); picks the cmd-MODE template\n"
+          "  --timeout DURATION    per client run, then its process group is killed\n"
+          "                        (default: the profile's timeout, else 20s)\n"
+          "selection:\n"
+          "  --scenarios DIR       scenario folder (default: the installed scenarios/client)\n"
+          "  --fixtures DIR        fixture messages (default: SCENARIOS/fixtures)\n"
+          "  --select GLOB         scenario id or path glob (repeatable)\n"
+          "  --rfc N  --level MUST|SHOULD|MAY  --tag T  --exclude-tag T\n"
+          "  --list                show what would run, without launching anything\n"
+          "running:\n"
+          "  --report DIR          write junit.xml, report.json, report.html (default\n"
+          "                        pop3spec-report)\n"
+          "  --expect FILE         expected non-PASS verdicts; exit 1 when any differs\n"
+          "  --no-skip             exit 1 when a scenario is skipped\n"
+          "  --keep                keep each scenario's work folder (client config, stored mail)\n"
+          "  --color WHEN          auto, always, never\n"
+          "  --quiet               no per-scenario lines\n"
+          "\n"
+          "exit status: 0 no MUST failed; 1 a MUST failed (or --expect differs);\n"
+          "2 usage, scenario or profile error; 3 harness errors only; 4 internal error;\n"
+          "130 interrupted\n",
+          f);
+}
+
+#define MAX_SEL 64
+
+typedef struct opts {
+    const char *profile, *tls, *scen_dir, *fix_dir, *report, *expect, *timeout;
+    const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
+    size_t nsel, ntags, nxtags;
+    const char *rfc, *level;
+    int list, quiet, color, keep, no_skip;
+} opts;
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->color = -1;
+    o->report = "pop3spec-report";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!strcmp(a, "--list")) { o->list = 1; continue; }
+        if (!strcmp(a, "--quiet")) { o->quiet = 1; continue; }
+        if (!strcmp(a, "--keep")) { o->keep = 1; continue; }
+        if (!strcmp(a, "--no-skip")) { o->no_skip = 1; continue; }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "pop3spec client: %s: missing value or unknown option\n", a);
+            return -1;
+        }
+        const char *v = argv[++i];
+        const char **val = NULL;
+        if (!strcmp(a, "--profile")) val = &o->profile;
+        else if (!strcmp(a, "--tls")) val = &o->tls;
+        else if (!strcmp(a, "--scenarios")) val = &o->scen_dir;
+        else if (!strcmp(a, "--fixtures")) val = &o->fix_dir;
+        else if (!strcmp(a, "--report")) val = &o->report;
+        else if (!strcmp(a, "--expect")) val = &o->expect;
+        else if (!strcmp(a, "--timeout")) val = &o->timeout;
+        else if (!strcmp(a, "--rfc")) val = &o->rfc;
+        else if (!strcmp(a, "--level")) val = &o->level;
+        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag")) {
+            const char **arr = a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
+            size_t *n = a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
+            if (*n >= MAX_SEL) {
+                fprintf(stderr, "pop3spec client: at most %d %s options\n", MAX_SEL, a);
+                return -1;
+            }
+            arr[(*n)++] = v;
+            continue;
+        } else if (!strcmp(a, "--color")) {
+            o->color = !strcmp(v, "always") ? 1 : !strcmp(v, "never") ? 0 : !strcmp(v, "auto") ? -1 : -2;
+            if (o->color == -2) {
+                fprintf(stderr, "pop3spec client: --color: expected auto, always or never\n");
+                return -1;
+            }
+            continue;
+        } else {
+            fprintf(stderr, "pop3spec client: unknown option %s (see --help)\n", a);
+            return -1;
+        }
+        *val = v;
+    }
+    if (!o->profile && !o->list) {
+        fprintf(stderr, "pop3spec client: --profile FILE is required (see --help)\n");
+        return -1;
+    }
+    if (o->level && strcmp(o->level, "MUST") && strcmp(o->level, "SHOULD") && strcmp(o->level, "MAY")) {
+        fprintf(stderr, "pop3spec client: --level: expected MUST, SHOULD or MAY\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int has_tag(const sc_scenario *s, const char *t)
+{
+    for (size_t i = 0; i < s->ntags; i++)
+        if (!strcmp(s->tags[i], t))
+            return 1;
+    return 0;
+}
+
+static int selected(const opts *o, const sc_scenario *s)
+{
+    if (s->role != SC_ROLE_CLIENT)
+        return 0;
+    if (o->nsel) {
+        int any = 0;
+        for (size_t i = 0; i < o->nsel && !any; i++)
+            any = !fnmatch(o->sel[i], s->id, 0) || !fnmatch(o->sel[i], s->path, 0) ||
+                  strstr(s->path, o->sel[i]) != NULL;
+        if (!any)
+            return 0;
+    }
+    if (o->rfc) {
+        int any = 0;
+        for (unsigned i = 0; i < s->nrfc; i++) {
+            char num[16];
+            snprintf(num, sizeof num, "%u", s->rfc[i]);
+            any |= !strcmp(num, o->rfc);
+        }
+        if (!any)
+            return 0;
+    }
+    if (o->level && strcmp(sc_level_name(s->level), o->level))
+        return 0;
+    for (size_t i = 0; i < o->ntags; i++)
+        if (!has_tag(s, o->tags[i]))
+            return 0;
+    for (size_t i = 0; i < o->nxtags; i++)
+        if (has_tag(s, o->xtags[i]))
+            return 0;
+    return 1;
+}
+
+static int cmp_scen(const void *a, const void *b)
+{
+    return strcmp(((const sc_scenario *)a)->id, ((const sc_scenario *)b)->id);
+}
+
+static void fill_case(rp_case *c, const sc_scenario *s)
+{
+    rp_set(&c->id, s->id);
+    rp_set(&c->title, s->title);
+    rp_set(&c->file, s->path);
+    char rfc[64] = "";
+    size_t k = 0;
+    for (unsigned i = 0; i < s->nrfc && k < sizeof rfc; i++)
+        k += (size_t)snprintf(rfc + k, sizeof rfc - k, "%s%u", i ? ", " : "", s->rfc[i]);
+    rp_set(&c->rfc, rfc);
+    rp_set(&c->section, s->section);
+    rp_set(&c->level, s->level_text ? s->level_text : sc_level_name(s->level));
+    rp_set(&c->quote, s->quote);
+    rp_set(&c->role, "client");
+    for (size_t i = 0; i < s->ntags; i++)
+        rp_case_tag(c, s->tags[i]);
+}
+
+static const char *default_scen_dir(char *buf, size_t n)
+{
+    struct stat st;
+    if (stat("scenarios/client", &st) == 0 && S_ISDIR(st.st_mode))
+        return "scenarios/client";
+    snprintf(buf, n, "%s/scenarios/client", P3S_SOURCE_DIR);
+    return buf;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+#define MAX_EXPECT 512
+
+int cl_main(int argc, char **argv)
+{
+    opts o;
+    if (parse_args(argc, argv, &o))
+        return 2;
+    cl_profile prof;
+    cl_profile_init(&prof);
+    char err[1024];
+    if (o.profile && cl_profile_load(&prof, o.profile, err, sizeof err)) {
+        fprintf(stderr, "pop3spec client: %s\n", err);
+        cl_profile_free(&prof);
+        return 2;
+    }
+    cl_mode mode = CL_MODE_PLAIN;
+    if (o.tls && cl_mode_parse(o.tls, &mode)) {
+        fprintf(stderr, "pop3spec client: --tls: expected plain, stls, stls-opt or implicit\n");
+        cl_profile_free(&prof);
+        return 2;
+    }
+    if (o.profile && !prof.cmd[mode]) {
+        fprintf(stderr, "pop3spec client: %s has no cmd-%s template for --tls %s\n", o.profile,
+                cl_mode_name(mode), cl_mode_name(mode));
+        cl_profile_free(&prof);
+        return 2;
+    }
+    uint32_t timeout = prof.timeout_ms;
+    if (o.timeout && (sc_duration(o.timeout, strlen(o.timeout), &timeout) || timeout == 0)) {
+        fprintf(stderr, "pop3spec client: --timeout: expected a duration like 20s or 500ms\n");
+        cl_profile_free(&prof);
+        return 2;
+    }
+    char dirbuf[4096];
+    const char *dir = o.scen_dir ? o.scen_dir : default_scen_dir(dirbuf, sizeof dirbuf);
+    char **paths = NULL;
+    sc_error serr;
+    long np = sc_list_dir(dir, &paths, &serr);
+    if (np < 0) {
+        fprintf(stderr, "pop3spec client: %s\n", serr.text);
+        cl_profile_free(&prof);
+        return 2;
+    }
+    sc_scenario *scen = calloc((size_t)np + 1, sizeof *scen);
+    size_t ns = 0;
+    int bad = !scen;
+    for (long i = 0; scen && i < np; i++) {
+        if (sc_parse_file(paths[i], &scen[ns], &serr)) {
+            fprintf(stderr, "%s\n", serr.text);
+            bad = 1;
+            continue;
+        }
+        if (selected(&o, &scen[ns]))
+            ns++;
+        else
+            sc_free(&scen[ns]);
+    }
+    sc_paths_free(paths, (size_t)np);
+    int rc = 0;
+    cl_fixture *fix = NULL;
+    size_t nfix = 0;
+    char workroot[512] = "";
+    struct nt_tls_ctx *ctx[3] = {NULL, NULL, NULL};
+    cl_expectation *exp = NULL;
+    long nexp = 0;
+    if (bad) {
+        fprintf(stderr, "pop3spec client: scenario errors: nothing was run\n");
+        rc = 2;
+        goto out;
+    }
+    qsort(scen, ns, sizeof *scen, cmp_scen);
+    for (size_t i = 1; i < ns; i++)
+        if (!strcmp(scen[i].id, scen[i - 1].id)) {
+            fprintf(stderr, "pop3spec client: %s and %s have the same id \"%s\"\n",
+                    scen[i - 1].path, scen[i].path, scen[i].id);
+            rc = 2;
+        }
+    if (rc)
+        goto out;
+    if (o.list) {
+        for (size_t i = 0; i < ns; i++) {
+            char rfc[32] = "";
+            if (scen[i].nrfc)
+                snprintf(rfc, sizeof rfc, "%u", scen[i].rfc[0]);
+            printf("%-44s RFC %-5s %-8s %-7s %s\n", scen[i].id, rfc,
+                   scen[i].section ? scen[i].section : "", sc_level_name(scen[i].level),
+                   scen[i].title ? scen[i].title : "");
+        }
+        printf("%zu scenarios\n", ns);
+        goto out;
+    }
+    char fixbuf[4200];
+    const char *fixdir = o.fix_dir;
+    if (!fixdir) {
+        snprintf(fixbuf, sizeof fixbuf, "%s/fixtures", dir);
+        fixdir = fixbuf;
+    }
+    if (cl_fixtures_load(fixdir, &fix, &nfix, err, sizeof err)) {
+        fprintf(stderr, "pop3spec client: fixtures: %s\n", err);
+        rc = 2;
+        goto out;
+    }
+    if (o.expect) {
+        exp = calloc(MAX_EXPECT, sizeof *exp);
+        nexp = exp ? cl_expect_load("pop3spec client", o.expect, exp, MAX_EXPECT) : -1;
+        if (nexp < 0) {
+            rc = 2;
+            goto out;
+        }
+    }
+    /* Work root: test certificates, and one folder per scenario with the
+     * client's configuration, its password file and what it stored. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(workroot, sizeof workroot, "%s/pop3spec-client.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(workroot)) {
+        fprintf(stderr, "pop3spec client: mkdtemp %s: %s\n", workroot, strerror(errno));
+        workroot[0] = 0;
+        rc = 4;
+        goto out;
+    }
+    char certdir[600];
+    snprintf(certdir, sizeof certdir, "%s/certs", workroot);
+    if (mkdir(certdir, 0700) || nt_cert_make_dir(certdir, err, sizeof err)) {
+        fprintf(stderr, "pop3spec client: test certificates: %s\n", err);
+        rc = 4;
+        goto out;
+    }
+    static const char *const leaf[3] = {"server", "unknown-ca", "wrong-host"};
+    for (int i = 0; i < 3; i++) {
+        char cert[700], key[700];
+        snprintf(cert, sizeof cert, "%s/%s.pem", certdir, leaf[i]);
+        snprintf(key, sizeof key, "%s/%s.key", certdir, leaf[i]);
+        if (!(ctx[i] = nt_tls_server_ctx(cert, key, err, sizeof err))) {
+            fprintf(stderr, "pop3spec client: TLS context: %s\n", err);
+            rc = 4;
+            goto out;
+        }
+    }
+    /* A fresh password per run: it exists only in the client's 0600
+     * password file and is redacted everywhere else. */
+    unsigned char rnd[9];
+    char pass[32];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        fprintf(stderr, "pop3spec client: no random bytes\n");
+        rc = 4;
+        goto out;
+    }
+    static const char hex[] = "0123456789abcdef";
+    memcpy(pass, "p3s", 3);
+    for (size_t i = 0; i < sizeof rnd; i++) {
+        pass[3 + 2 * i] = hex[rnd[i] >> 4];
+        pass[4 + 2 * i] = hex[rnd[i] & 15];
+    }
+    pass[3 + 2 * sizeof rnd] = 0;
+
+    cl_env env;
+    memset(&env, 0, sizeof env);
+    env.prof = &prof;
+    env.mode = mode;
+    env.user = "p3suser";
+    env.pass = pass;
+    env.certdir = certdir;
+    env.workroot = workroot;
+    env.tls_good = ctx[0];
+    env.tls_unknown = ctx[1];
+    env.tls_wrong = ctx[2];
+    env.fix = fix;
+    env.nfix = nfix;
+    env.timeout_ms = timeout;
+    env.keep = o.keep;
+
+    rp_run run;
+    char target[600];
+    snprintf(target, sizeof target, "%s (%s)", prof.name, o.profile);
+    static const char *const tls_names[] = {"none", "stls", "stls-opt", "implicit"};
+    rp_run_init(&run, "client", target, tls_names[mode]);
+    rp_run_secret(&run, pass);
+    int tty = isatty(1);
+    int color = o.color == -1 ? tty : o.color;
+    if (!o.quiet)
+        printf("pop3spec %s: %zu client scenarios against %s, transport %s, timeout %u ms\n",
+               P3S_VERSION, ns, prof.name, cl_mode_name(mode), timeout ? timeout : 20000);
+    if (o.keep) {
+        char note[700];
+        snprintf(note, sizeof note, "work folders kept in %s", workroot);
+        rp_run_note(&run, note);
+        if (!o.quiet)
+            printf("%s\n", note);
+    }
+    for (size_t i = 0; i < ns; i++)
+        fill_case(rp_run_add(&run), &scen[i]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A client that dies while we write must not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+    int64_t t0 = nt_now_ms();
+    size_t done = 0;
+    for (size_t i = 0; i < ns && !g_stop; i++) {
+        rp_case *c = &run.cases[i];
+        int64_t s0 = nt_now_ms();
+        char reason[256];
+        if (cl_requires_unmet(&scen[i], &env, reason, sizeof reason))
+            rp_case_verdict(&run, c, RP_SKIP, 0, reason, NULL, NULL);
+        else
+            cl_run_scenario(&scen[i], &env, &run, c, &g_stop);
+        c->duration_ms = (double)(nt_now_ms() - s0);
+        done++;
+        if (!o.quiet) {
+            static const char *const col[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
+                                                        "\033[36m", "\033[2m", "\033[1;35m"};
+            int width = ns >= 100 ? 3 : 2;
+            if (tty)
+                fputs("\r\033[K", stdout);
+            if (c->verdict != RP_PASS || !tty)
+                printf("[%*zu/%zu] %s%-5s%s %s%s%s\n", width, done, ns,
+                       color ? col[c->verdict] : "", rp_verdict_name(c->verdict),
+                       color ? "\033[0m" : "", scen[i].id, c->verdict == RP_PASS ? "" : ": ",
+                       c->verdict == RP_PASS ? "" : (c->reason ? c->reason : ""));
+            if (tty)
+                printf("[%*zu/%zu] running... %s", width, done, ns, done == ns ? "done\n" : "");
+            fflush(stdout);
+        }
+    }
+    if (g_stop) {
+        run.interrupted = 1;
+        rp_run_truncate(&run, done);
+    }
+    run.duration_ms = (double)(nt_now_ms() - t0);
+    if (rp_write_all(&run, o.report, err, sizeof err)) {
+        fprintf(stderr, "pop3spec client: writing reports: %s\n", err);
+        rc = 4;
+    }
+    rp_print_summary(&run, stdout, color);
+    printf("\nreports: %s/junit.xml %s/report.json %s/report.html\n", o.report, o.report,
+           o.report);
+    size_t counts[RP__COUNT];
+    rp_run_counts(&run, counts);
+    if (rc == 0)
+        rc = counts[RP_FAIL] ? 1 : counts[RP_ERROR] ? 3 : 0;
+    if (o.expect) {
+        int filtered = o.nsel || o.ntags || o.nxtags || o.rfc || o.level;
+        int diff = cl_expect_compare(&run, exp, nexp, filtered);
+        printf("expectations (%s): %s\n", o.expect, diff ? "DIFFER" : "all met");
+        rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
+    }
+    if (o.no_skip)
+        for (size_t i = 0; i < run.ncases; i++)
+            if (run.cases[i].verdict == RP_SKIP) {
+                printf("skipped (--no-skip): %s: %s\n", run.cases[i].id,
+                       run.cases[i].reason ? run.cases[i].reason : "");
+                rc = 1;
+            }
+    if (run.interrupted)
+        rc = 130;
+    rp_run_free(&run);
+    memset(pass, 0, sizeof pass);
+out:
+    for (int i = 0; i < 3; i++)
+        nt_tls_ctx_free(ctx[i]);
+    if (workroot[0] && !o.keep)
+        nftw(workroot, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    cl_fixtures_free(fix, nfix);
+    free(exp);
+    for (size_t i = 0; scen && i < ns; i++)
+        sc_free(&scen[i]);
+    free(scen);
+    cl_profile_free(&prof);
+    return rc;
+}

@@ -1,0 +1,324 @@
+/* Client profiles: "key = value" lines, the same style as server profiles
+ * (run_profile.c); the keys are in profiles/clients/README.md. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl.h"
+
+static const char *const MODE_NAMES[CL_MODE__COUNT] = {"plain", "stls", "stls-opt", "implicit"};
+
+const char *cl_mode_name(cl_mode m)
+{
+    return (unsigned)m < CL_MODE__COUNT ? MODE_NAMES[m] : "?";
+}
+
+int cl_mode_parse(const char *s, cl_mode *out)
+{
+    for (int i = 0; i < CL_MODE__COUNT; i++)
+        if (!strcmp(s, MODE_NAMES[i])) {
+            *out = (cl_mode)i;
+            return 0;
+        }
+    /* "none" is what `pop3spec server --tls` calls plain. */
+    if (!strcmp(s, "none")) {
+        *out = CL_MODE_PLAIN;
+        return 0;
+    }
+    return -1;
+}
+
+void cl_profile_init(cl_profile *p)
+{
+    memset(p, 0, sizeof *p);
+    p->mbox_rd = 1;
+}
+
+void cl_profile_free(cl_profile *p)
+{
+    free(p->path);
+    free(p->name);
+    for (int i = 0; i < CL_MODE__COUNT; i++)
+        free(p->cmd[i]);
+    for (size_t i = 0; i < p->nactions; i++) {
+        free(p->action_flags[i]);
+        free(p->action_names[i]);
+    }
+    free(p->store_path);
+    for (size_t i = 0; i < p->nstrip; i++)
+        free(p->strip[i]);
+    for (size_t i = 0; i < p->nsupports; i++)
+        free(p->supports[i]);
+    for (size_t i = 0; i < p->nprops; i++)
+        free(p->props[i]);
+    cl_profile_init(p);
+}
+
+const char *cl_profile_action(const cl_profile *p, const char *name)
+{
+    for (size_t i = 0; i < p->nactions; i++)
+        if (!strcmp(p->action_names[i], name))
+            return p->action_flags[i];
+    return strcmp(name, "fetch") ? NULL : "";
+}
+
+static char *dupn(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+static int set_str(char **dst, const char *v, size_t n)
+{
+    free(*dst);
+    *dst = dupn(v, n);
+    return *dst ? 0 : -1;
+}
+
+/* "20s", "500ms", "1m", or plain seconds; at most 10 minutes. */
+static int parse_time(const char *v, size_t n, uint32_t *ms)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    size_t k = 0;
+    while (k < n && buf[k] >= '0' && buf[k] <= '9')
+        k++;
+    if (k == n && k < 8) { /* plain seconds */
+        uint32_t s = 0;
+        for (size_t i = 0; i < k; i++)
+            s = s * 10 + (uint32_t)(buf[i] - '0');
+        if (s == 0 || s > 600)
+            return -1;
+        *ms = s * 1000;
+        return 0;
+    }
+    return sc_duration(buf, n, ms) || *ms == 0 ? -1 : 0;
+}
+
+/* Split v on commas and/or spaces into items (no empty ones). */
+static int split_list(const char *v, size_t n, char **items, size_t max, size_t *count, int upper)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && (v[i] == ',' || v[i] == ' ' || v[i] == '\t'))
+            i++;
+        size_t s = i;
+        /* Capabilities may hold a space ("SASL PLAIN"): only commas split
+         * them. Header names and properties split on spaces too. */
+        while (i < n && v[i] != ',' && (upper || (v[i] != ' ' && v[i] != '\t')))
+            i++;
+        size_t e = i;
+        while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+            e--;
+        if (e == s)
+            continue;
+        if (*count >= max)
+            return -1;
+        char *it = dupn(v + s, e - s);
+        if (!it)
+            return -1;
+        if (upper)
+            for (char *q = it; *q; q++)
+                if (*q >= 'a' && *q <= 'z')
+                    *q = (char)(*q - 'a' + 'A');
+        items[(*count)++] = it;
+    }
+    return 0;
+}
+
+int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t len, char *err,
+                     size_t errlen)
+{
+    if (set_str(&p->path, path, strlen(path)))
+        goto oom;
+    unsigned line = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        line++;
+        size_t end = pos;
+        while (end < len && buf[end] != '\n')
+            end++;
+        const char *s = buf + pos;
+        size_t n = end - pos;
+        pos = end + 1;
+        if (n && s[n - 1] == '\r')
+            n--;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
+                snprintf(err, errlen, "%s:%u: control character 0x%02x in the profile", path,
+                         line, (unsigned char)s[i]);
+                return -1;
+            }
+        while (n && (*s == ' ' || *s == '\t'))
+            s++, n--;
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (n == 0 || s[0] == '#')
+            continue;
+        const char *eq = memchr(s, '=', n);
+        if (!eq) {
+            snprintf(err, errlen, "%s:%u: expected \"key = value\", got \"%.*s\"", path, line,
+                     (int)(n > 60 ? 60 : n), s);
+            return -1;
+        }
+        size_t kn = (size_t)(eq - s);
+        while (kn && (s[kn - 1] == ' ' || s[kn - 1] == '\t'))
+            kn--;
+        const char *v = eq + 1;
+        size_t vn = n - (size_t)(v - s);
+        while (vn && (*v == ' ' || *v == '\t'))
+            v++, vn--;
+        char key[64];
+        if (kn == 0 || kn >= sizeof key) {
+            snprintf(err, errlen, "%s:%u: expected a key before \"=\"", path, line);
+            return -1;
+        }
+        memcpy(key, s, kn);
+        key[kn] = 0;
+        const char *bad = NULL;
+        int rc = 0;
+        if (!strcmp(key, "name")) {
+            rc = set_str(&p->name, v, vn);
+        } else if (!strcmp(key, "cmd-plain")) {
+            rc = set_str(&p->cmd[CL_MODE_PLAIN], v, vn);
+        } else if (!strcmp(key, "cmd-stls")) {
+            rc = set_str(&p->cmd[CL_MODE_STLS], v, vn);
+        } else if (!strcmp(key, "cmd-stls-opt")) {
+            rc = set_str(&p->cmd[CL_MODE_STLS_OPT], v, vn);
+        } else if (!strcmp(key, "cmd-implicit")) {
+            rc = set_str(&p->cmd[CL_MODE_IMPLICIT], v, vn);
+        } else if (!strncmp(key, "action-", 7) && key[7]) {
+            const char *an = key + 7;
+            for (const char *q = an; *q && !bad; q++)
+                if (!((*q >= 'a' && *q <= 'z') || *q == '-'))
+                    bad = "an action name of a-z and \"-\" after \"action-\"";
+            if (!bad && cl_profile_action(p, an) && p->nactions &&
+                strcmp(an, "fetch") != 0)
+                bad = "each action once";
+            if (!bad && p->nactions >= CL_MAX_ACTIONS)
+                bad = "at most 8 actions";
+            if (!bad) {
+                p->action_names[p->nactions] = dupn(an, strlen(an));
+                p->action_flags[p->nactions] = dupn(v, vn);
+                if (!p->action_names[p->nactions] || !p->action_flags[p->nactions])
+                    goto oom;
+                p->nactions++;
+            }
+        } else if (!strcmp(key, "store")) {
+            if (vn == 5 && !memcmp(v, "files", 5))
+                p->store = CL_STORE_FILES;
+            else if (vn == 7 && !memcmp(v, "maildir", 7))
+                p->store = CL_STORE_MAILDIR;
+            else if (vn == 4 && !memcmp(v, "mbox", 4))
+                p->store = CL_STORE_MBOX;
+            else
+                bad = "files, maildir or mbox";
+        } else if (!strcmp(key, "store-path")) {
+            rc = set_str(&p->store_path, v, vn);
+        } else if (!strcmp(key, "line-ends")) {
+            if (vn == 4 && !memcmp(v, "crlf", 4))
+                p->lf = 0;
+            else if (vn == 2 && !memcmp(v, "lf", 2))
+                p->lf = 1;
+            else
+                bad = "crlf or lf";
+        } else if (!strcmp(key, "mbox-quoting")) {
+            if (vn == 2 && !memcmp(v, "rd", 2))
+                p->mbox_rd = 1;
+            else if (vn == 4 && !memcmp(v, "none", 4))
+                p->mbox_rd = 0;
+            else
+                bad = "rd or none";
+        } else if (!strcmp(key, "strip-headers")) {
+            if (split_list(v, vn, p->strip, CL_MAX_STRIP, &p->nstrip, 0))
+                bad = "at most 16 header names";
+        } else if (!strcmp(key, "supports")) {
+            if (split_list(v, vn, p->supports, CL_MAX_PROPS, &p->nsupports, 1))
+                bad = "at most 32 capabilities";
+        } else if (!strcmp(key, "property")) {
+            if (split_list(v, vn, p->props, CL_MAX_PROPS, &p->nprops, 0))
+                bad = "at most 32 properties";
+        } else if (!strcmp(key, "exit-ok")) {
+            unsigned x = 0;
+            if (vn == 0 || vn > 3)
+                bad = "an exit status 0-255";
+            for (size_t i = 0; i < vn && !bad; i++) {
+                if (v[i] < '0' || v[i] > '9')
+                    bad = "an exit status 0-255";
+                x = x * 10 + (unsigned)(v[i] - '0');
+            }
+            if (!bad && x > 255)
+                bad = "an exit status 0-255";
+            p->exit_ok = (int)x;
+        } else if (!strcmp(key, "timeout")) {
+            if (parse_time(v, vn, &p->timeout_ms))
+                bad = "a duration like 20s, 1500ms or 1m (at most 10 minutes)";
+        } else {
+            snprintf(err, errlen,
+                     "%s:%u: unknown key \"%s\" (expected name, cmd-plain, cmd-stls, cmd-stls-opt, "
+                     "cmd-implicit, action-NAME, store, store-path, line-ends, strip-headers, "
+                     "mbox-quoting, exit-ok, timeout, supports, property)",
+                     path, line, key);
+            return -1;
+        }
+        if (rc)
+            goto oom;
+        if (bad) {
+            snprintf(err, errlen, "%s:%u: %s: expected %s", path, line, key, bad);
+            return -1;
+        }
+    }
+    int any = 0;
+    for (int i = 0; i < CL_MODE__COUNT; i++)
+        any |= p->cmd[i] != NULL;
+    if (!any) {
+        snprintf(err, errlen, "%s: no command template (cmd-plain, cmd-stls, cmd-stls-opt or "
+                 "cmd-implicit)", path);
+        return -1;
+    }
+    if (!p->store_path) {
+        snprintf(err, errlen, "%s: store-path is required (where the client stores mail)", path);
+        return -1;
+    }
+    if (!p->name && set_str(&p->name, path, strlen(path)))
+        goto oom;
+    return 0;
+oom:
+    snprintf(err, errlen, "%s: out of memory", path);
+    return -1;
+}
+
+int cl_profile_load(cl_profile *p, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *buf = malloc(65536);
+    if (!buf) {
+        fclose(f);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    size_t n = fread(buf, 1, 65536, f);
+    int big = n == 65536;
+    fclose(f);
+    int rc;
+    if (big) {
+        snprintf(err, errlen, "%s: larger than 64 KiB", path);
+        rc = -1;
+    } else {
+        rc = cl_profile_parse(p, path, buf, n, err, errlen);
+    }
+    free(buf);
+    return rc;
+}
