@@ -51,6 +51,7 @@ typedef struct sess {
     int quit;          /* the client sent QUIT */
     int quit_ok;       /* +OK to QUIT went out */
     int closed_by_us;  /* @close/@drop, or QUIT served, or a failed handshake */
+    int closed_by_us_tls; /* a TLS handshake failed: the client refused us */
     int pipelining;    /* PIPELINING was announced in this session */
     int apop;          /* the greeting carried ${ts} */
     char user[128];
@@ -320,7 +321,7 @@ static int sess_view(exec *x, sess *s)
 /* Wait for the client's next connection. While waiting, a client that
  * exits (it will never connect) ends the wait at once. 0 with s open, or
  * a verdict and 1. */
-static int accept_conn(exec *x, sess *s, const sc_step *st)
+static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
 {
     int64_t dl = step_deadline(x, st);
     char err[512];
@@ -343,7 +344,7 @@ static int accept_conn(exec *x, sess *s, const sc_step *st)
             s->used = 1;
             s->num = ++x->next_num;
             s->sent = s->trans = s->quit = s->quit_ok = s->closed_by_us = 0;
-            s->pipelining = s->apop = s->have_user = 0;
+            s->pipelining = s->apop = s->have_user = s->closed_by_us_tls = 0;
             if (sess_view(x, s))
                 return harness_error(x, st, "%s", "out of memory");
             note_s(x, s->num, "client connected");
@@ -365,6 +366,8 @@ static int accept_conn(exec *x, sess *s, const sc_step *st)
         }
         if (rc == NT_ERR)
             return harness_error(x, st, "accept: %s", err);
+        if (quiet && (exited || nt_now_ms() >= dl))
+            return 1;
         if (exited) {
             char how[128];
             cl_proc_describe(&x->proc, how, sizeof how);
@@ -379,6 +382,11 @@ static int accept_conn(exec *x, sess *s, const sc_step *st)
                          (unsigned)(dl - x->t0 > 0 ? dl - x->t0 : 0));
         }
     }
+}
+
+static int accept_conn(exec *x, sess *s, const sc_step *st)
+{
+    return accept_conn_q(x, s, st, 0);
 }
 
 /* Write with the step's @split / delay. 0, or 1 after a verdict. */
@@ -745,7 +753,9 @@ static void respond(exec *x, sess *s, const p3_cmd *cmd, int parsed)
             return;
         }
         case P3_CMD_STLS:
-            if ((x->mode == CL_MODE_STLS || x->mode == CL_MODE_STLS_OPT) && !nt_is_tls(s->c)) {
+            /* Accepted in every mode but implicit TLS: only announcing it
+             * depends on the mode, so a scripted CAPA may offer it. */
+            if (x->mode != CL_MODE_IMPLICIT && !nt_is_tls(s->c)) {
                 if (send_line(x, s, "+OK begin TLS negotiation"))
                     return;
                 do_tls_accept(x, s, NULL);
@@ -934,6 +944,21 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
     for (;;) {
         if (*x->stop)
             return harness_error(x, st, "%s", "interrupted"), 0;
+        if (!s->open && st && !x->strict && !s->closed_by_us_tls) {
+            /* Clients such as curl use one connection per message: the
+             * script goes on with the client's next connection. */
+            int k = -1;
+            for (int i = 0; i < CL_MAX_SESS && k < 0; i++)
+                if (!x->ss[i].used)
+                    k = i;
+            if (k >= 0 && accept_conn_q(x, &x->ss[k], st, 1) == 0) {
+                x->cur = k;
+                s = &x->ss[k];
+                if (!s->open || send_greeting(x, s))
+                    continue;
+                continue;
+            }
+        }
         if (!s->open) {
             if (st)
                 judge(x, st, sc_step_verdict(x->s, st), st->pat.src, "connection closed",
@@ -1126,7 +1151,9 @@ static int do_fixture(exec *x, const sc_step *st)
     size_t nn;
     unsigned xf;
     sc_error err;
-    if (sc_expand(st->name, strlen(st->name), lookup, x, name, sizeof name - 1, &nn, &xf, &err))
+    if (!st->fixture)
+        return harness_error(x, st, "%s", "@fixture without a name");
+    if (sc_expand(st->fixture, st->text_len, lookup, x, name, sizeof name - 1, &nn, &xf, &err))
         return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
     name[nn] = 0;
     const cl_fixture *f = find_fixture(x->e, name);
@@ -1168,6 +1195,7 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
         snprintf(msg, sizeof msg, "TLS handshake did not complete: %s", nt_errmsg(s->c));
         note_s(x, s->num, msg);
         s->closed_by_us = 1;
+        s->closed_by_us_tls = 1;
         sess_close(s, 1);
         if (fails || x->cert != x->e->tls_good)
             return fails ? 0 : 1;
