@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,10 @@ int cl_proc_start(cl_proc *p, const char *cmd, char *const *env, const char *dir
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    /* Orphans of the client (a background child whose shell was killed)
+     * are re-parented to us, not to an init that may never reap them, so
+     * that cl_proc_finish can reap the whole group. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     int po[2] = {-1, -1}, pe[2] = {-1, -1};
     c->stop[0] = c->stop[1] = -1;
     if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC) || pipe2(c->stop, O_CLOEXEC)) {
@@ -235,6 +240,20 @@ void cl_proc_finish(cl_proc *p, unsigned grace_ms)
     /* Children the client left in its group (a background `sleep`, a
      * daemonised helper that did not setsid) must not outlive the run. */
     kill(-p->pid, SIGKILL);
+    /* Reap them (we are their subreaper): no zombie of the group stays. */
+    int64_t dl = nt_deadline(2000);
+    for (;;) {
+        int st;
+        pid_t r = waitpid(-p->pid, &st, WNOHANG);
+        if (r > 0)
+            continue;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 || nt_now_ms() >= dl)
+            break;
+        struct timespec ts = {0, 10 * 1000000};
+        nanosleep(&ts, NULL);
+    }
     capture *c = p->priv;
     if (c && c->running) {
         /* Let the thread drain what is still buffered in the pipes, then

@@ -129,6 +129,7 @@ static int add(coll *c, const cl_profile *p, const char *name, const char *data,
     s->len = n;
     s->raw_len = raw;
     strip_headers(p, s->data, &s->len);
+    s->data[s->len] = 0;
     c->n++;
     return 0;
 }
