@@ -954,8 +954,8 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
             if (k >= 0 && accept_conn_q(x, &x->ss[k], st, 1) == 0) {
                 x->cur = k;
                 s = &x->ss[k];
-                if (!s->open || send_greeting(x, s))
-                    continue;
+                if (s->open)
+                    send_greeting(x, s); /* a failed write closes s: looped over */
                 continue;
             }
         }
