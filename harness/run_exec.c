@@ -938,8 +938,18 @@ static int do_starttls(exec *x, const sc_step *st)
         note(x, msg);
         if (st->flags & SC_F_FAILS)
             return 0;
+        if ((st->flags & SC_F_ORCLOSE) && (strstr(nt_errmsg(s->c), "closed by peer") ||
+                                            strstr(nt_errmsg(s->c), "reset by peer"))) {
+            note(x, "the server closed the connection instead of the TLS handshake "
+                    "(allowed by @starttls or-close); the scenario ends here");
+            sess_close(s, 0);
+            return 2;
+        }
+        /* A certificate we cannot verify is our configuration's problem
+         * (ERROR); a handshake the server breaks is the server's (FAIL). */
+        long vcode = nt_tls_verify_code(s->c);
         sess_close(s, 1);
-        if (x->t->prof->insecure || nt_tls_verify_code(s->c) == 0)
+        if (x->t->prof->insecure || vcode == 0)
             return judge(x, st, sc_step_verdict(x->s, st), "a TLS handshake", msg, "%s", msg);
         return judge(x, st, SC_V_ERROR, "a TLS handshake", msg, "%s", msg);
     }
@@ -1219,7 +1229,7 @@ static void run_steps(exec *x)
             stop = harness_error(x, st, "step %s is for client scenarios", sc_step_kind_name(st->kind));
             break;
         }
-        if (stop)
+        if (stop) /* 1: a failure ended it; 2: an allowed early end */
             return;
     }
 }

@@ -276,6 +276,9 @@ typedef enum sc_code_want {
 #define SC_F_NOSTUFF   32u /* FIXTURE stuff=no */
 #define SC_F_NOEND     64u /* FIXTURE end=no: no terminating "." */
 #define SC_F_FAILS     128u /* STARTTLS fails: the handshake must not complete */
+#define SC_F_ORCLOSE   256u /* STARTTLS or-close: closing the connection instead
+                               of the handshake is also right; the scenario then
+                               ends there */
 
 typedef struct sc_step {
     sc_step_kind kind;

@@ -978,14 +978,14 @@ static int directive(P *p, const char *q, const char *end)
     static const struct { const char *n; sc_step_kind k; } BARE[] = {
         {"@connect", SC_STEP_CONNECT}, {"@drop", SC_STEP_DROP}, {"@close", SC_STEP_CLOSE}};
     if (weq(d, "@starttls")) {
-        if (nw > 2 || (nw == 2 && !weq(&w[1], "fails"))) {
-            perr(p, w[1].col, "expected nothing or \"fails\" after @starttls");
+        if (nw > 2 || (nw == 2 && !weq(&w[1], "fails") && !weq(&w[1], "or-close"))) {
+            perr(p, w[1].col, "expected nothing, \"fails\" or \"or-close\" after @starttls");
             return -1;
         }
         if (!(st = new_step(p, SC_STEP_STARTTLS, col)))
             return -1;
         if (nw == 2)
-            st->flags |= SC_F_FAILS;
+            st->flags |= weq(&w[1], "fails") ? SC_F_FAILS : SC_F_ORCLOSE;
         return 0;
     }
     for (size_t i = 0; i < NK(BARE); i++)

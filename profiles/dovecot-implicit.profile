@@ -8,4 +8,4 @@ ca-file = $P3S_DOVECOT_DIR/certs/ca.pem
 user-env = P3S_DOVECOT_USER
 pass-file = $P3S_DOVECOT_DIR/password
 disposable-mailbox = yes
-seed-command = bash "$P3S_SOURCE_DIR/scripts/dovecot" seed "$P3S_DOVECOT_DIR" >/dev/null
+seed-command = bash "$P3S_SOURCE_DIR/scripts/dovecot" seed "$P3S_DOVECOT_DIR" >/dev/null 2>&1
