@@ -1148,6 +1148,167 @@ START_TEST(fast_general_agree)
 }
 END_TEST
 
+/* The tiny path (a known keyword alone or with one short number, taken only
+ * when at least 16 octets are readable) against the general path (a bare LF
+ * with its leniency) and against the same line with nothing after it:
+ * random keywords, case, numbers, junk octets and whatever follows. */
+START_TEST(tiny_path_agrees)
+{
+    static const char junk[] = " \t!)/:\x7f\x80\xff\r\n\0aZ09 ";
+    static const char tail[] = "0123456789 \r\n.\x80\xffRETR";
+    static const char *const extra_kw[] = {"TOPS", "RET", "XRETR", "TO", "UIDL8", "STA"};
+    uint64_t seed = 0x13198a2e03707344u;
+    for (int iter = 0; iter < 20000; iter++) {
+        char line[64], buf[96];
+        size_t n = 0;
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        uint64_t r = seed;
+#define NEXT() (r = r * 6364136223846793005u + 1442695040888963407u, (unsigned)(r >> 33))
+        unsigned pick = NEXT() % (sizeof cmds / sizeof cmds[0] + 6);
+        const char *kw = pick < sizeof cmds / sizeof cmds[0] ? cmds[pick].kw
+                                                               : extra_kw[pick - sizeof cmds / sizeof cmds[0]];
+        if (!*kw)
+            kw = "NOOP";
+        for (size_t i = 0; kw[i]; i++) {
+            char ch = kw[i];
+            if (NEXT() & 1 && ch >= 'A' && ch <= 'Z')
+                ch = (char)(ch + 32);
+            line[n++] = ch;
+        }
+        unsigned nargs = NEXT() % 4 ? NEXT() % 3 : 0;
+        for (unsigned a = 0; a < nargs; a++) {
+            line[n++] = ' ';
+            unsigned nd = NEXT() % 11; /* 0..10 digits */
+            for (unsigned i = 0; i < nd; i++)
+                line[n++] = (char)('0' + (NEXT() % 4 == 0 ? 9 : NEXT() % 10));
+        }
+        if (NEXT() % 5 == 0) { /* one junk octet somewhere, or at the end */
+            size_t at = NEXT() % (n + 1);
+            if (at == n)
+                n++;
+            line[at] = junk[NEXT() % (sizeof junk - 1)];
+        }
+        /* The line, its CRLF, then 0 to 20 octets of whatever follows. */
+        size_t m = 0;
+        memcpy(buf, line, n);
+        m = n;
+        buf[m++] = '\r';
+        buf[m++] = '\n';
+        size_t line_len = m;
+        unsigned tn = NEXT() % 21;
+        for (unsigned i = 0; i < tn; i++)
+            buf[m++] = tail[NEXT() % (sizeof tail - 1)];
+#undef NEXT
+        res alone = parse1(buf, line_len, 0);
+        res more = parse1(buf, m, 0);
+        if (alone.r == P3_NEED_MORE || more.r == P3_NEED_MORE ||
+            memchr(line, '\r', n) || memchr(line, '\n', n)) {
+            /* A CR or LF inside: the line ends elsewhere; just no crash. */
+            continue;
+        }
+        same_res(&alone, &more, esc(buf, m));
+        /* The general path on the same text with a bare LF. */
+        buf[n] = '\n';
+        memmove(buf + n + 1, buf + n + 2, m - n - 2);
+        res lf = parse1(buf, m - 1, P3_LENIENT_BARE_LF);
+        if (more.r > 0) {
+            ck_assert_msg(lf.r == more.r - 1, "%s", esc(line, n));
+            ck_assert_uint_eq(lf.lenient, more.lenient | P3_LENIENT_BARE_LF);
+            lf.r = more.r;
+            lf.lenient = more.lenient;
+            ck_assert_msg(memcmp(&lf, &more, sizeof lf) == 0, "%s", esc(line, n));
+        } else {
+            ck_assert_msg(lf.r == P3_ERROR && lf.d.code == more.d.code &&
+                              lf.d.offset == more.d.offset,
+                          "%s: %s@%zu vs %s@%zu", esc(line, n), p3_errno_name(more.d.code),
+                          more.d.offset, p3_errno_name(lf.d.code), lf.d.offset);
+        }
+    }
+}
+END_TEST
+
+/* The tiny path's own shapes, spelled out: every kind it takes, with the
+ * values and slices checked, in a buffer long enough for it. */
+START_TEST(tiny_path_shapes)
+{
+    static const struct {
+        const char *s;
+        p3_cmd_kind kind;
+        unsigned nargs;
+        uint32_t num;
+    } ok[] = {
+        {"STAT\r\nNOOP\r\nNOOP\r\n", P3_CMD_STAT, 0, 0},
+        {"noop\r\n\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80", P3_CMD_NOOP, 0, 0},
+        {"List\r\n999999999999999", P3_CMD_LIST, 0, 0},
+        {"LIST 1\r\n.\r\n........", P3_CMD_LIST, 1, 1},
+        {"RETR 123456\r\n\r\n\r\n\r\n\r\n", P3_CMD_RETR, 1, 123456},
+        {"dele 000000\r\nxxxxxxxxxx", P3_CMD_DELE, 1, 0},
+        {"UIDL 42\r\n12345678901234567", P3_CMD_UIDL, 1, 42},
+        {"QUIT\r\n                      ", P3_CMD_QUIT, 0, 0},
+        {"RSET\r\nRSET\r\nRSET\r\n", P3_CMD_RSET, 0, 0},
+        {"CAPA\r\nCAPA\r\nCAPA\r\n", P3_CMD_CAPA, 0, 0},
+        {"STLS\r\nSTLS\r\nSTLS\r\n", P3_CMD_STLS, 0, 0},
+        {"UTF8\r\nUTF8\r\nUTF8\r\n", P3_CMD_UTF8, 0, 0},
+        {"LANG\r\nLANG\r\nLANG\r\n", P3_CMD_LANG, 0, 0},
+        {"RETR 1234567\r\n\r\n\r\n\r\n", P3_CMD_RETR, 1, 1234567}, /* 7 digits: cmd_fast */
+        {"RETR 4294967295\r\n\r\n\r\n", P3_CMD_RETR, 1, 4294967295u},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        const char *s = ok[i].s;
+        size_t n = strlen(s);
+        if (n < 6) /* the fixtures with embedded NUL-free text only */
+            continue;
+        const char *g = p3t_guard(s, n);
+        p3_cmd c;
+        p3_diag d;
+        memset(&c, 0xa5, sizeof c);
+        ssize_t r = p3_cmd_parse(g, n, 0, &c, &d);
+        const char *cr = memchr(s, '\r', n);
+        ck_assert_msg(r == cr - s + 2, "%s: r %zd", s, r);
+        ck_assert_int_eq(c.kind, ok[i].kind);
+        ck_assert_uint_eq(c.nargs, ok[i].nargs);
+        ck_assert_uint_eq(c.num[0], ok[i].num);
+        ck_assert_uint_eq(c.num[1], 0);
+        ck_assert_uint_eq(c.lenient, 0);
+        ck_assert_ptr_eq(c.keyword.p, g);
+        ck_assert_uint_eq(c.keyword.n, 4);
+        ck_assert_ptr_eq(c.rest.p, ok[i].nargs ? g + 5 : g + (cr - s));
+        ck_assert_uint_eq(c.rest.n, ok[i].nargs ? (size_t)(cr - s) - 5 : 0);
+        if (ok[i].nargs) {
+            ck_assert_ptr_eq(c.args[0].p, g + 5);
+            ck_assert_uint_eq(c.args[0].n, (size_t)(cr - s) - 5);
+        }
+    }
+    /* Near misses the tiny path must leave alone, each with its verdict. */
+    static const struct {
+        const char *s;
+        ssize_t r;
+        p3_errno code;
+    } bad[] = {
+        {"RETR \r\n.............", P3_ERROR, P3_E_SPACING},
+        {"RETR\r\n..............", P3_ERROR, P3_E_TOO_FEW_ARGS},
+        {"STAT 1\r\n............", P3_ERROR, P3_E_TOO_MANY_ARGS},
+        {"RETR 1 \r\n...........", P3_ERROR, P3_E_SPACING},
+        {"RETR  1\r\n...........", P3_ERROR, P3_E_SPACING},
+        {"RETR 1x\r\n...........", P3_ERROR, P3_E_NUMBER},
+        {"RETR 1\n\r............", P3_ERROR, P3_E_BARE_LF},
+        {"RETR 1\r\r\n..........", P3_ERROR, P3_E_BARE_CR},
+        {"RETR 1\x7f\r\n..........", P3_ERROR, P3_E_CTL},
+        {"RETR +1\r\n...........", P3_ERROR, P3_E_NUMBER_SIGN},
+        {"RETR 4294967296\r\n...", P3_ERROR, P3_E_NUMBER_RANGE},
+        {"TOP 1\r\n.............", P3_ERROR, P3_E_TOO_FEW_ARGS},
+        {"RETRX 1\r\n...........", P3_ERROR, P3_E_KEYWORD_LENGTH},
+        {"R\x80TR 1\r\n...........", P3_ERROR, P3_E_EIGHT_BIT},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        size_t n = strlen(bad[i].s);
+        res x = parse1(bad[i].s, n, 0);
+        ck_assert_msg(x.r == bad[i].r && x.d.code == bad[i].code, "%s: %zd %s", esc(bad[i].s, n),
+                      x.r, x.r == P3_ERROR ? p3_errno_name(x.d.code) : "");
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("cmd");
@@ -1177,6 +1338,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, sasl_base64_equivalence);
     tcase_add_test(t, random_lines);
     tcase_add_test(t, fast_general_agree);
+    tcase_add_test(t, tiny_path_agrees);
+    tcase_add_test(t, tiny_path_shapes);
     suite_add_tcase(s, t);
     return s;
 }

@@ -488,6 +488,87 @@ static P3_ALWAYS_INLINE int cmd_fast(const char *p, size_t len, size_t e, p3_cmd
     out->lenient = 0;
     return 1;
 }
+
+/* Per kind, for the tiny path below (from the X-macro): the keyword's
+ * length, and the shapes taken: bit 0 no argument, bit 1 one number. */
+static const struct tiny_info {
+    unsigned char kn, ok;
+} tiny_tab[P3_CMD__COUNT] = {
+#define P3_XX(num, name, kw, mina, maxa, t1, t2)                                          \
+    [num] = {sizeof kw - 1,                                                              \
+             (unsigned char)((num != 0 && mina == 0) |                                   \
+                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) << 1)},
+    P3_CMD_MAP(P3_XX)
+#undef P3_XX
+};
+
+/* The keywords with the case fold applied, for the tiny path's compare. */
+static const uint32_t kw_folded[P3_CMD__COUNT] = {
+#define P3_XX(num, name, kw, mina, maxa, t1, t2)                                          \
+    [num] = ((uint32_t)(unsigned char)(kw "\0\0\0")[0] |                                  \
+             (uint32_t)(unsigned char)(kw "\0\0\0")[1] << 8 |                             \
+             (uint32_t)(unsigned char)(kw "\0\0\0")[2] << 16 |                            \
+             (uint32_t)(unsigned char)(kw "\0\0\0")[3] << 24) | P3_KW_FOLD,
+    P3_CMD_MAP(P3_XX)
+#undef P3_XX
+};
+
+/* The commonest lines of all, with no branch that depends on the command:
+ * a known keyword alone, or with one number of 1 to 6 digits, then CRLF.
+ * At least 16 octets are readable at p. Every octet before the CR is
+ * checked on the way (keyword letters, SP, digits), so no scan for special
+ * octets is needed: where the checked octets end, the CRLF must be.
+ * Returns the line's length, or 0 for anything else (cmd_fast and the
+ * general path judge it). */
+static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out)
+{
+    uint64_t w0 = p3_load64(p);
+    /* A keyword of 3 octets when a SP follows them, else 4; a wrong guess
+     * finds no keyword below. */
+    size_t kn = 4 - ((w0 >> 24 & 0xff) == ' ');
+    /* SP and digits from kn: with the SP taken as a leading "0" digit, an
+     * octet passes when (octet ^ '0', or ^ SP for the first) is below 0x80
+     * and + 0x76 (0x7f for the first) stays below 0x80. A carry into the
+     * next octet comes only from an octet that does not pass itself, so
+     * cnt, the count of passing octets from kn (at most 7), is exact. */
+    uint64_t x = p3_load64(p + kn) ^ 0x3030303030303020ull;
+    uint64_t nd = ((x + 0x767676767676767full) | x) & P3_SWAR_HI1;
+    size_t cnt = (size_t)__builtin_ctzll(nd | 1ull << 63) >> 3;
+    size_t e = kn + cnt;
+    uint16_t eol;
+    memcpy(&eol, p + e, 2);
+    /* The keyword's first 4 octets folded: "TOP" SP folds to "top " like
+     * the table's "TOP\0"; a match means printable keyword octets. No
+     * "filled yet?" test: before kw_init every slot reads 0 (UNKNOWN),
+     * which sends the line to cmd_fast, and that fills the slots. */
+    uint32_t v = (uint32_t)w0 | P3_KW_FOLD;
+    unsigned k = atomic_load_explicit(&kw_slot[kw_hash(v)], memory_order_relaxed);
+    k = kw_folded[k] == v ? k : 0;
+    /* cnt 0: no argument (bit 0); 1: a SP and no digit (none); 2..7: one
+     * number (bit 1). */
+    unsigned shape = (0xaa81u >> (2 * cnt)) & 3;
+    if (P3_UNLIKELY(!(tiny_tab[k].ok & shape) | (eol != ('\r' | '\n' << 8)) |
+                    (tiny_tab[k].kn != kn)))
+        return 0;
+    /* The argument (and the rest): the digits, or empty at e. Arithmetic,
+     * not a branch: which of the two it is varies from line to line. */
+    unsigned one = shape >> 1;
+    size_t nn = (cnt - 1) & (0 - (size_t)one);
+    const char *ap = p + e - nn;
+    out->kind = (p3_cmd_kind)k;
+    out->keyword.p = p;
+    out->keyword.n = kn;
+    out->nargs = one;
+    out->args[0].p = ap;
+    out->args[0].n = nn;
+    out->rest.p = ap;
+    out->rest.n = nn;
+    /* The cnt passing octets moved to the top (0 when there are none). */
+    out->num[0] = p3_swar_dec8((x << (56 - 8 * cnt)) << 8);
+    out->num[1] = 0;
+    out->lenient = 0;
+    return (ssize_t)(e + 2);
+}
 #endif
 
 /* Everything the fast path does not take: any leniency, any error. */
@@ -502,18 +583,36 @@ P3_COLD static ssize_t cmd_general(const char *buf, size_t len, unsigned flags, 
     return cmd_grammar(buf, e, (size_t)r, bits, flags, out, diag);
 }
 
-ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
+/* Everything but the tiny path: e is the offset of a CRLF that is the first
+ * special octet (checked by the caller), or SIZE_MAX when not known. */
+P3_COLD static ssize_t cmd_rest(const char *buf, size_t len, unsigned flags, p3_cmd *out,
+                                p3_diag *diag, size_t e)
 {
 #ifdef P3_CMD_FAST
     /* A CRLF as the first special octet within the limit: the line needs no
      * leniency, whatever the flags, so the fast path's answer is final. */
-    size_t win = len < P3_MAX_CMD_LINE ? len : P3_MAX_CMD_LINE;
-    size_t e = p3_scan_special(buf, win);
-    if (P3_LIKELY(e + 1 < win && buf[e] == '\r' && buf[e + 1] == '\n') &&
-        cmd_fast(buf, len, e, out))
+    if (e == SIZE_MAX) {
+        size_t win = len < P3_MAX_CMD_LINE ? len : P3_MAX_CMD_LINE;
+        e = p3_scan_special(buf, win);
+        if (!(e + 1 < win && buf[e] == '\r' && buf[e + 1] == '\n'))
+            return cmd_general(buf, len, flags, out, diag);
+    }
+    if (cmd_fast(buf, len, e, out))
         return (ssize_t)(e + 2);
 #endif
     return cmd_general(buf, len, flags, out, diag);
+}
+
+ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
+{
+#ifdef P3_CMD_FAST
+    if (P3_LIKELY(len >= 16)) {
+        ssize_t r = cmd_tiny(buf, out);
+        if (P3_LIKELY(r))
+            return r;
+    }
+#endif
+    return cmd_rest(buf, len, flags, out, diag, SIZE_MAX);
 }
 
 ssize_t p3_sasl_line_parse(const char *buf, size_t len, unsigned flags, p3_sasl_line *out,

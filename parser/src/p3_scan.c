@@ -56,29 +56,12 @@ static size_t eol_scalar(const char *p, size_t n)
  * setting up a vector costs more than it saves. Every per-octet test below is
  * exact (no carries cross octets), so the lowest flagged octet is the answer.
  */
-#define P3_LO7 0x7f7f7f7f7f7f7f7full
-#define P3_HI1 0x8080808080808080ull
-#define P3_ONES 0x0101010101010101ull
-
-static inline uint64_t load64(const char *p)
-{
-    uint64_t x;
-    memcpy(&x, p, 8);
-    return x;
-}
-
-static inline uint64_t swar_special(uint64_t x)
-{
-    uint64_t lo = x & P3_LO7;
-    uint64_t ge20 = lo + 0x6060606060606060ull; /* bit 7: low 7 bits >= 0x20 */
-    uint64_t is7f = lo + P3_ONES;               /* bit 7: low 7 bits == 0x7f */
-    return (~ge20 | is7f | x) & P3_HI1;
-}
-
-static inline uint64_t swar_zero(uint64_t y)
-{
-    return ~(((y & P3_LO7) + P3_LO7) | y | P3_LO7);
-}
+#define P3_LO7 P3_SWAR_LO7
+#define P3_HI1 P3_SWAR_HI1
+#define P3_ONES P3_SWAR_ONES
+#define load64 p3_load64
+#define swar_special p3_swar_special
+#define swar_zero p3_swar_zero
 
 static inline uint64_t swar_eol(uint64_t x)
 {
@@ -145,6 +128,17 @@ static size_t body_tail(const char *p, size_t i, size_t n, unsigned char prev, s
 /* ------------------------------------------------------------------------
  * SSE2 (baseline on x86-64).
  */
+/* The special octets of p[0..16) as a bit mask. Every SIMD special scan
+ * looks at the first 16 octets this way first: command and listing lines
+ * mostly end there, and one compare beats setting up a wider block. */
+__attribute__((target("sse2"))) static inline unsigned special16(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    /* signed compare: 8-bit octets are negative, so "< 0x20" catches them */
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+}
+
 __attribute__((target("sse2"))) static size_t special_sse2(const char *p, size_t n)
 {
     if (n < 16)
@@ -221,8 +215,11 @@ __attribute__((target("avx2"))) static size_t special_avx2(const char *p, size_t
 {
     if (n < 32)
         return special_sse2(p, n);
+    unsigned m16 = special16(p);
+    if (m16)
+        return (size_t)__builtin_ctz(m16);
     const __m256i lo = _mm256_set1_epi8(0x20), del = _mm256_set1_epi8(0x7f);
-    size_t i = 0;
+    size_t i = 16;
     for (;;) {
         if (i + 32 > n)
             i = n - 32;
@@ -297,6 +294,12 @@ P3_AVX512 static size_t special_avx512(const char *p, size_t n)
 {
     const __m512i lo = _mm512_set1_epi8(0x20), del = _mm512_set1_epi8(0x7f);
     size_t i = 0;
+    if (n >= 16) {
+        unsigned m16 = special16(p);
+        if (m16)
+            return (size_t)__builtin_ctz(m16);
+        i = 16;
+    }
     for (; i + 64 <= n; i += 64) {
         __m512i v = _mm512_loadu_si512((const void *)(p + i));
         uint64_t m = _mm512_cmplt_epi8_mask(v, lo) | _mm512_cmpeq_epi8_mask(v, del);

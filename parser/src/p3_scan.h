@@ -10,6 +10,8 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 /* The implementation in use: a table of function pointers that starts at a
  * resolver (the first call picks the best one) and is changed only by
@@ -57,6 +59,84 @@ static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev
 static inline size_t p3_scan_eol(const char *p, size_t n)
 {
     return p3_scan_ops_now()->eol(p, n);
+}
+
+/* ------------------------------------------------------------------------
+ * SWAR on 8 octets (little-endian words; plain C, no intrinsics), for short
+ * inputs where a call and a vector set-up cost more than they save: a
+ * command line, a listing line. Every per-octet test is exact (no carry
+ * crosses octets), so the lowest flagged octet is the first one. Each
+ * returns the words's octets flagged by their high bit (0x80).
+ */
+#define P3_SWAR_LO7 0x7f7f7f7f7f7f7f7full
+#define P3_SWAR_HI1 0x8080808080808080ull
+#define P3_SWAR_ONES 0x0101010101010101ull
+
+static inline uint64_t p3_load64(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return x;
+}
+
+/* Octets outside 0x20..0x7E (p3_scan_special's set). */
+static inline uint64_t p3_swar_special(uint64_t x)
+{
+    uint64_t lo = x & P3_SWAR_LO7;
+    uint64_t ge20 = lo + 0x6060606060606060ull; /* bit 7: low 7 bits >= 0x20 */
+    uint64_t is7f = lo + P3_SWAR_ONES;          /* bit 7: low 7 bits == 0x7f */
+    return (~ge20 | is7f | x) & P3_SWAR_HI1;
+}
+
+/* Octets outside 0x21..0x7E (not a VCHAR: space, controls, DEL, 8-bit). */
+static inline uint64_t p3_swar_nongraph(uint64_t x)
+{
+    uint64_t lo = x & P3_SWAR_LO7;
+    uint64_t ge21 = lo + 0x5f5f5f5f5f5f5f5full; /* bit 7: low 7 bits >= 0x21 */
+    uint64_t is7f = lo + P3_SWAR_ONES;
+    return (~ge21 | is7f | x) & P3_SWAR_HI1;
+}
+
+/* The flags of one word as 8 bits, octet i to bit i (the flagged octets
+ * carry only their high bit; the multiply's partial products never meet). */
+static inline unsigned p3_swar_bits(uint64_t m)
+{
+    return (unsigned)(((m >> 7) * 0x0102040810204080ull) >> 56);
+}
+
+/* Octets equal to zero. */
+static inline uint64_t p3_swar_zero(uint64_t y)
+{
+    return ~(((y & P3_SWAR_LO7) + P3_SWAR_LO7) | y | P3_SWAR_LO7);
+}
+
+/* Octets that are no decimal digit. */
+static inline uint64_t p3_swar_nondigit(uint64_t x)
+{
+    x ^= P3_SWAR_ONES * '0';
+    return (((x & P3_SWAR_LO7) + 0x7676767676767676ull) | x) & P3_SWAR_HI1;
+}
+
+/* The value of up to 8 digits held as octet values 0..9 (the digits with
+ * '0' taken away), the last digit in the top octet and zeros below the
+ * first: pairs, quads, then all eight. */
+static inline uint32_t p3_swar_dec8(uint64_t x)
+{
+    x = x * 10 + (x >> 8);
+    x = (((x & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+         (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
+        32;
+    return (uint32_t)x;
+}
+
+/* 1 when every octet of p[0..n) is in 0x21..0x7E, for 8 <= n; overlapping
+ * words, the last one ending at p + n. */
+static inline int p3_swar_graph_all(const char *p, size_t n)
+{
+    uint64_t acc = p3_swar_nongraph(p3_load64(p + n - 8));
+    for (size_t i = 0; i + 8 < n; i += 8)
+        acc |= p3_swar_nongraph(p3_load64(p + i));
+    return acc == 0;
 }
 
 #endif
