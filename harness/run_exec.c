@@ -1263,10 +1263,20 @@ void run_scenario(const sc_scenario *s, const run_target *t, rp_run *r, rp_case 
     for (int i = 0; i < RUN_MAX_SESS; i++) {
         x.cur = i;
         if (x.ss[i].open) {
-            /* Drain what the server sent last, so the transcript shows it. */
+            /* Show what the server sent last, then close our side and wait
+             * (at most 2 s) for the server to close its own: a server that
+             * locks the maildrop releases it when it sees the close, and
+             * the next scenario must not meet a lock this one left. */
             sess *ss = &x.ss[i];
             if (nt_buffer_len(&ss->in))
                 record(&x, 'S', nt_buffer_data(&ss->in), nt_buffer_len(&ss->in));
+            nt_buffer_clear(&ss->in);
+            if (nt_shutdown_write(ss->c) == 0) {
+                int64_t dl = nt_deadline(2000);
+                ssize_t r;
+                while ((r = nt_buffer_fill(&ss->in, ss->c, dl)) > 0 || r == NT_FULL)
+                    nt_buffer_clear(&ss->in);
+            }
             sess_close(ss, 0);
         }
     }

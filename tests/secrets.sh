@@ -32,5 +32,11 @@ if grep -l -E 'APOP [^ ]+ [0-9a-f]{32}' "${files[@]}"; then echo "secrets.sh: AP
 grep -q 'PASS &lt;redacted&gt;' "$work/report/report.html" || { echo "no redacted PASS in HTML"; leak=1; }
 grep -q 'APOP mrose <redacted>' "$work/report/report.json" || { echo "no redacted APOP in JSON"; leak=1; }
 grep -q 'AUTH PLAIN <redacted>' "$work/report/report.json" || { echo "no redacted AUTH in JSON"; leak=1; }
+# report.json follows its documented schema (reports/report.schema.json).
+/usr/bin/python3 - "$src/reports/report.schema.json" "$work/report/report.json" <<'PY' || leak=1
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+print("secrets.sh: report.json matches reports/report.schema.json")
+PY
 [ $leak -eq 0 ] && echo "secrets.sh: no secret in ${#files[@]} outputs"
 exit $leak
