@@ -120,6 +120,30 @@ START_TEST(special_every_position)
 }
 END_TEST
 
+/* Long runs: the SIMD bodies count LFs in narrow lanes and fold them now and
+ * then; the densest text ("\r\n" over and over) and lines of ordinary text,
+ * with the first event near the end, at a fold boundary, or none. */
+START_TEST(body_long_counts)
+{
+    static char buf[3 * 127 * 64 + 300];
+    const size_t n = sizeof buf;
+    for (int kind = 0; kind < 2; kind++) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = kind == 0 ? (i % 2 ? '\n' : '\r') : "abc.\r\n"[i % 6];
+        static const size_t at[] = {0, 64 + 127 * 64 - 1, 64 + 127 * 64, 64 + 127 * 64 + 1,
+                                    64 + 2 * 127 * 64 + 33, 3 * 127 * 64 + 250, 3 * 127 * 64 + 299};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            char keep = buf[at[k]];
+            if (k)
+                buf[at[k]] = kind == 0 ? '.' : '\n'; /* a stray dot after CR, or a bare LF */
+            check_all(buf, n);
+            check_all(buf + 1, n - 1);
+            buf[at[k]] = keep;
+        }
+    }
+}
+END_TEST
+
 START_TEST(body_every_position)
 {
     /* Well-formed CRLF text with one event (or none) at every position. */
@@ -195,6 +219,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, impl_api);
     tcase_add_test(tc, special_every_position);
     tcase_add_test(tc, body_every_position);
+    tcase_add_test(tc, body_long_counts);
     tcase_add_test(tc, random_inputs);
     tcase_add_test(tc, long_clean);
     suite_add_tcase(s, tc);

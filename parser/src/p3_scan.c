@@ -254,6 +254,17 @@ __attribute__((target("avx2"))) static size_t eol_avx2(const char *p, size_t n)
     }
 }
 
+/* One 32-octet block with its previous octets loaded unaligned from p - 1:
+ * the event test stays in vector registers (no mask arithmetic). */
+__attribute__((target("avx2"))) static inline __m256i body_ev256(__m256i v, __m256i vp,
+                                                                 __m256i l)
+{
+    __m256i pcr = _mm256_cmpeq_epi8(vp, _mm256_set1_epi8('\r'));
+    __m256i plf = _mm256_cmpeq_epi8(vp, _mm256_set1_epi8('\n'));
+    __m256i dot = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('.'));
+    return _mm256_or_si256(_mm256_xor_si256(l, pcr), _mm256_and_si256(plf, dot));
+}
+
 __attribute__((target("avx2"))) static size_t body_avx2(const char *p, size_t n,
                                                         unsigned char prev, size_t *lf)
 {
@@ -261,9 +272,12 @@ __attribute__((target("avx2"))) static size_t body_avx2(const char *p, size_t n,
                   vdot = _mm256_set1_epi8('.');
     unsigned carry = carry_of(prev);
     size_t count = 0, i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m256i a = _mm256_loadu_si256((const void *)(p + i));
-        __m256i b = _mm256_loadu_si256((const void *)(p + i + 32));
+    if (n < 64)
+        return body_tail(p, 0, n, prev, 0, lf);
+    /* The first block has no p[-1]: its previous octets come from the masks. */
+    {
+        __m256i a = _mm256_loadu_si256((const void *)p);
+        __m256i b = _mm256_loadu_si256((const void *)(p + 32));
         uint64_t l = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vlf)) |
                      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vlf)) << 32;
         uint64_t c = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, vcr)) |
@@ -272,8 +286,39 @@ __attribute__((target("avx2"))) static size_t body_avx2(const char *p, size_t n,
                      (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vdot)) << 32;
         uint64_t ev = body_events(l, c, d, &carry);
         if (ev)
-            return body_hit(i, ev, l, count, lf);
-        count += (size_t)__builtin_popcountll(l);
+            return body_hit(0, ev, l, 0, lf);
+        count = (size_t)__builtin_popcountll(l);
+        i = 64;
+    }
+    /* Then 64 octets a round; the LFs are counted in 8-bit lanes (one
+     * round adds at most 2 to a lane) and folded into count every 127
+     * rounds and at the end. */
+    while (i + 64 <= n) {
+        __m256i acc = _mm256_setzero_si256();
+        size_t stop = n - i >= 127 * 64 ? i + 127 * 64 : n - ((n - i) % 64);
+        for (; i < stop; i += 64) {
+            __m256i a = _mm256_loadu_si256((const void *)(p + i));
+            __m256i b = _mm256_loadu_si256((const void *)(p + i + 32));
+            __m256i la = _mm256_cmpeq_epi8(a, vlf), lb = _mm256_cmpeq_epi8(b, vlf);
+            __m256i ea = body_ev256(a, _mm256_loadu_si256((const void *)(p + i - 1)), la);
+            __m256i eb = body_ev256(b, _mm256_loadu_si256((const void *)(p + i + 31)), lb);
+            if (!_mm256_testz_si256(_mm256_or_si256(ea, eb), _mm256_or_si256(ea, eb))) {
+                __m256i s = _mm256_sad_epu8(_mm256_sub_epi8(_mm256_setzero_si256(), acc),
+                                            _mm256_setzero_si256());
+                count += (size_t)_mm256_extract_epi64(s, 0) + (size_t)_mm256_extract_epi64(s, 1) +
+                         (size_t)_mm256_extract_epi64(s, 2) + (size_t)_mm256_extract_epi64(s, 3);
+                uint64_t ev = (uint32_t)_mm256_movemask_epi8(ea) |
+                              (uint64_t)(uint32_t)_mm256_movemask_epi8(eb) << 32;
+                uint64_t l = (uint32_t)_mm256_movemask_epi8(la) |
+                             (uint64_t)(uint32_t)_mm256_movemask_epi8(lb) << 32;
+                return body_hit(i, ev, l, count, lf);
+            }
+            acc = _mm256_add_epi8(acc, _mm256_add_epi8(la, lb)); /* -1 per LF */
+        }
+        __m256i s = _mm256_sad_epu8(_mm256_sub_epi8(_mm256_setzero_si256(), acc),
+                                    _mm256_setzero_si256());
+        count += (size_t)_mm256_extract_epi64(s, 0) + (size_t)_mm256_extract_epi64(s, 1) +
+                 (size_t)_mm256_extract_epi64(s, 2) + (size_t)_mm256_extract_epi64(s, 3);
     }
     return body_tail(p, i, n, prev, count, lf);
 }
