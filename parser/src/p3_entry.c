@@ -194,11 +194,42 @@ static inline size_t digits(const char *s, size_t n, size_t *i, size_t max, uint
     return k;
 }
 
+/* The leading "n" SP of a listing line of 8 or more octets, in one word:
+ * returns the count k of digits (1..7) with s[k] the SP, or 0. *m is the
+ * number. */
+static inline size_t lead_swar(const char *s, uint64_t *m)
+{
+    uint64_t w = p3_load64(s);
+    size_t k = (size_t)__builtin_ctzll(p3_swar_nondigit(w) | 1ull << 63) >> 3;
+    /* k digits moved to the top, zeros below (k >= 1 when it counts). */
+    *m = p3_swar_dec8(((w ^ (P3_SWAR_ONES * '0')) << ((64 - 8 * k) & 63)));
+    return k >= 1 && (w >> (8 * k) & 0xff) == ' ' ? k : 0;
+}
+
+/* The top r octets of a word (1 <= r <= 8), else none. */
+static inline uint64_t top_octets(size_t r)
+{
+    return (~0ull << ((64 - 8 * r) & 63)) & (0 - (uint64_t)(r - 1 < 8));
+}
+
 int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets, p3_diag *diag)
 {
     const char *s = line.p;
     size_t n = line.n, i = 0;
     uint64_t m, o;
+    /* The usual listing, "n SP size" with n of 1..7 and size of 1..8 digits
+     * and nothing after it, in two words: the first from s, the second the
+     * line's last 8 octets, which hold the size at their top. */
+    if (n >= 8) {
+        size_t k = lead_swar(s, &m);
+        uint64_t keep = top_octets(n - k - 1);
+        uint64_t w2 = p3_load64(s + n - 8);
+        if (k && keep && !(p3_swar_nondigit(w2) & keep)) {
+            *msg = (uint32_t)m;
+            *octets = p3_swar_dec8((w2 ^ (P3_SWAR_ONES * '0')) & keep);
+            return 0;
+        }
+    }
     /* 1..9 digits SP 1..19 digits, then the end or SP: no overflow possible. */
     if (digits(s, n, &i, 9, &m) && i < n && s[i] == ' ') {
         i++;
@@ -216,6 +247,21 @@ int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p
     const char *s = line.p;
     size_t n = line.n, i = 0;
     uint64_t m;
+    /* The usual listing, "n SP uid" with n of 1..7 digits, in one pass of
+     * words: the line's last 8 octets (only the uid's part of them counts)
+     * and the uid's words before those. */
+    if (n >= 8) {
+        size_t k = lead_swar(s, &m);
+        size_t u = k + 1, un = n - u;
+        uint64_t bad = p3_swar_nongraph(p3_load64(s + n - 8)) & top_octets(un < 8 ? un : 8);
+        for (size_t j = u; j + 8 < n; j += 8)
+            bad |= p3_swar_nongraph(p3_load64(s + j));
+        if (k && un - 1 < P3_MAX_UID && !bad) {
+            *msg = (uint32_t)m;
+            *uid = (p3_slice){s + u, un};
+            return 0;
+        }
+    }
     if (digits(s, n, &i, 9, &m) && i < n && s[i] == ' ') {
         size_t u = i + 1, un = n - u;
         /* The SIMD scan plus memchr beat octet and word loops here: uid

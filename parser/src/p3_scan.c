@@ -139,6 +139,14 @@ __attribute__((target("sse2"))) static inline unsigned special16(const char *p)
         _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)), _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
 }
 
+/* The same for CR and LF. */
+__attribute__((target("sse2"))) static inline unsigned eol16(const char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    return (unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+}
+
 __attribute__((target("sse2"))) static size_t special_sse2(const char *p, size_t n)
 {
     if (n < 16)
@@ -238,8 +246,11 @@ __attribute__((target("avx2"))) static size_t eol_avx2(const char *p, size_t n)
 {
     if (n < 32)
         return eol_sse2(p, n);
+    unsigned m16 = eol16(p);
+    if (m16)
+        return (size_t)__builtin_ctz(m16);
     const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
-    size_t i = 0;
+    size_t i = 16;
     for (;;) {
         if (i + 32 > n)
             i = n - 32;
@@ -363,6 +374,12 @@ P3_AVX512 static size_t eol_avx512(const char *p, size_t n)
 {
     const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
     size_t i = 0;
+    if (n >= 16) {
+        unsigned m16 = eol16(p);
+        if (m16)
+            return (size_t)__builtin_ctz(m16);
+        i = 16;
+    }
     for (; i + 64 <= n; i += 64) {
         __m512i v = _mm512_loadu_si512((const void *)(p + i));
         uint64_t m = _mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, lf);
