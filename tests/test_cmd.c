@@ -1279,6 +1279,44 @@ START_TEST(tiny_path_shapes)
             ck_assert_uint_eq(c.args[0].n, (size_t)(cr - s) - 5);
         }
     }
+    /* TOP with two numbers (its own fast path, 24 octets readable). */
+    static const struct {
+        const char *s;
+        uint32_t n1, n2;
+    } top[] = {
+        {"TOP 1 2\r\n.................", 1, 2},
+        {"top 123456 654321\r\n......", 123456, 654321},
+        {"Top 0 000000\r\n...........", 0, 0},
+        {"TOP 1234567 1\r\n...........", 1234567, 1}, /* 7 digits: cmd_fast */
+    };
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
+        const char *s = top[i].s;
+        size_t n = strlen(s);
+        const char *g = p3t_guard(s, n);
+        p3_cmd c;
+        p3_diag d;
+        memset(&c, 0xa5, sizeof c);
+        ssize_t r = p3_cmd_parse(g, n, 0, &c, &d);
+        size_t e = (size_t)((const char *)memchr(s, '\r', n) - s);
+        const char *sp2 = memchr(s + 4, ' ', e - 4);
+        ck_assert_int_eq(r, (ssize_t)e + 2);
+        ck_assert_int_eq(c.kind, P3_CMD_TOP);
+        ck_assert_uint_eq(c.nargs, 2);
+        ck_assert_uint_eq(c.num[0], top[i].n1);
+        ck_assert_uint_eq(c.num[1], top[i].n2);
+        ck_assert_uint_eq(c.lenient, 0);
+        ck_assert_ptr_eq(c.keyword.p, g);
+        ck_assert_uint_eq(c.keyword.n, 3);
+        ck_assert_ptr_eq(c.args[0].p, g + 4);
+        ck_assert_uint_eq(c.args[0].n, (size_t)(sp2 - s) - 4);
+        ck_assert_ptr_eq(c.args[1].p, g + (sp2 - s) + 1);
+        ck_assert_uint_eq(c.args[1].n, e - (size_t)(sp2 - s) - 1);
+        ck_assert_ptr_eq(c.rest.p, g + 4);
+        ck_assert_uint_eq(c.rest.n, e - 4);
+        /* The same without the readable tail: the general path agrees. */
+        res full = parse1(s, n, 0), alone = parse1(s, e + 2, 0);
+        same_res(&full, &alone, s);
+    }
     /* Near misses the tiny path must leave alone, each with its verdict. */
     static const struct {
         const char *s;
@@ -1299,6 +1337,13 @@ START_TEST(tiny_path_shapes)
         {"TOP 1\r\n.............", P3_ERROR, P3_E_TOO_FEW_ARGS},
         {"RETRX 1\r\n...........", P3_ERROR, P3_E_KEYWORD_LENGTH},
         {"R\x80TR 1\r\n...........", P3_ERROR, P3_E_EIGHT_BIT},
+        {"TOP 1  2\r\n..................", P3_ERROR, P3_E_SPACING},
+        {"TOP 1 2 3\r\n.................", P3_ERROR, P3_E_TOO_MANY_ARGS},
+        {"TOP 1 x\r\n...................", P3_ERROR, P3_E_NUMBER},
+        {"TOP 1 2\r\r\n.................", P3_ERROR, P3_E_BARE_CR},
+        {"TOP 1 2 \r\n..................", P3_ERROR, P3_E_SPACING},
+        {"TOP 1 \r\n....................", P3_ERROR, P3_E_SPACING},
+        {"TOP 1 2\x80\r\n..................", P3_ERROR, P3_E_EIGHT_BIT},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         size_t n = strlen(bad[i].s);

@@ -583,12 +583,61 @@ P3_COLD static ssize_t cmd_general(const char *buf, size_t len, unsigned flags, 
     return cmd_grammar(buf, e, (size_t)r, bits, flags, out, diag);
 }
 
+#ifdef P3_CMD_FAST
+/* "SP digits" from p: the count of passing octets (SP and digits, at most
+ * 7) as in cmd_tiny, and *num the digits' value. 8 octets must be readable. */
+static inline size_t sp_number(const char *p, uint32_t *num)
+{
+    uint64_t x = p3_load64(p) ^ 0x3030303030303020ull;
+    uint64_t nd = ((x + 0x767676767676767full) | x) & P3_SWAR_HI1;
+    size_t cnt = (size_t)__builtin_ctzll(nd | 1ull << 63) >> 3;
+    *num = p3_swar_dec8((x << (56 - 8 * cnt)) << 8);
+    return cnt;
+}
+
+/* TOP with two short numbers, the one command with two arguments that
+ * is common, the way cmd_tiny takes the others; 24 octets must be readable.
+ * Returns the line's length, or 0. */
+static ssize_t cmd_top(const char *p, p3_cmd *out)
+{
+    uint32_t v = (uint32_t)p3_load64(p) | P3_KW_FOLD;
+    if (v != kw_folded[P3_CMD_TOP])
+        return 0;
+    uint32_t n1, n2;
+    size_t c1 = sp_number(p + 3, &n1);
+    size_t e1 = 3 + c1;
+    size_t c2 = sp_number(p + e1, &n2);
+    size_t e = e1 + c2;
+    if (c1 < 2 || c2 < 2 || p[e] != '\r' || p[e + 1] != '\n')
+        return 0;
+    out->kind = P3_CMD_TOP;
+    out->keyword.p = p;
+    out->keyword.n = 3;
+    out->nargs = 2;
+    out->args[0].p = p + 4;
+    out->args[0].n = c1 - 1;
+    out->args[1].p = p + e1 + 1;
+    out->args[1].n = c2 - 1;
+    out->rest.p = p + 4;
+    out->rest.n = e - 4;
+    out->num[0] = n1;
+    out->num[1] = n2;
+    out->lenient = 0;
+    return (ssize_t)(e + 2);
+}
+#endif
+
 /* Everything but the tiny path: e is the offset of a CRLF that is the first
  * special octet (checked by the caller), or SIZE_MAX when not known. */
 P3_COLD static ssize_t cmd_rest(const char *buf, size_t len, unsigned flags, p3_cmd *out,
                                 p3_diag *diag, size_t e)
 {
 #ifdef P3_CMD_FAST
+    if (e == SIZE_MAX && len >= 24) {
+        ssize_t r = cmd_top(buf, out);
+        if (r)
+            return r;
+    }
     /* A CRLF as the first special octet within the limit: the line needs no
      * leniency, whatever the flags, so the fast path's answer is final. */
     if (e == SIZE_MAX) {

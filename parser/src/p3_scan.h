@@ -97,13 +97,6 @@ static inline uint64_t p3_swar_nongraph(uint64_t x)
     return (~ge21 | is7f | x) & P3_SWAR_HI1;
 }
 
-/* The flags of one word as 8 bits, octet i to bit i (the flagged octets
- * carry only their high bit; the multiply's partial products never meet). */
-static inline unsigned p3_swar_bits(uint64_t m)
-{
-    return (unsigned)(((m >> 7) * 0x0102040810204080ull) >> 56);
-}
-
 /* Octets equal to zero. */
 static inline uint64_t p3_swar_zero(uint64_t y)
 {
@@ -127,16 +120,6 @@ static inline uint32_t p3_swar_dec8(uint64_t x)
          (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
         32;
     return (uint32_t)x;
-}
-
-/* 1 when every octet of p[0..n) is in 0x21..0x7E, for 8 <= n; overlapping
- * words, the last one ending at p + n. */
-static inline int p3_swar_graph_all(const char *p, size_t n)
-{
-    uint64_t acc = p3_swar_nongraph(p3_load64(p + n - 8));
-    for (size_t i = 0; i + 8 < n; i += 8)
-        acc |= p3_swar_nongraph(p3_load64(p + i));
-    return acc == 0;
 }
 
 #endif
