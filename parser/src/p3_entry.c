@@ -212,11 +212,16 @@ static inline uint64_t top_octets(size_t r)
     return (~0ull << ((64 - 8 * r) & 63)) & (0 - (uint64_t)(r - 1 < 8));
 }
 
+static P3_COLD int list_rest(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets,
+                             p3_diag *diag);
+static P3_COLD int uidl_rest(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid,
+                             p3_diag *diag);
+
 int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets, p3_diag *diag)
 {
     const char *s = line.p;
-    size_t n = line.n, i = 0;
-    uint64_t m, o;
+    size_t n = line.n;
+    uint64_t m;
     /* The usual listing, "n SP size" with n of 1..7 and size of 1..8 digits
      * and nothing after it, in two words: the first from s, the second the
      * line's last 8 octets, which hold the size at their top. */
@@ -230,6 +235,17 @@ int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets
             return 0;
         }
     }
+    return list_rest(line, flags, msg, octets, diag);
+}
+
+/* Short lines, long numbers, anything after the size: the digit loops,
+ * then the full grammar. */
+static P3_COLD int list_rest(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets,
+                             p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n, i = 0;
+    uint64_t m, o;
     /* 1..9 digits SP 1..19 digits, then the end or SP: no overflow possible. */
     if (digits(s, n, &i, 9, &m) && i < n && s[i] == ' ') {
         i++;
@@ -245,7 +261,7 @@ int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets
 int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p3_diag *diag)
 {
     const char *s = line.p;
-    size_t n = line.n, i = 0;
+    size_t n = line.n;
     uint64_t m;
     /* The usual listing, "n SP uid" with n of 1..7 digits, in one pass of
      * words: the line's last 8 octets (only the uid's part of them counts)
@@ -262,6 +278,15 @@ int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p
             return 0;
         }
     }
+    return uidl_rest(line, flags, msg, uid, diag);
+}
+
+static P3_COLD int uidl_rest(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid,
+                             p3_diag *diag)
+{
+    const char *s = line.p;
+    size_t n = line.n, i = 0;
+    uint64_t m;
     if (digits(s, n, &i, 9, &m) && i < n && s[i] == ' ') {
         size_t u = i + 1, un = n - u;
         /* The SIMD scan plus memchr beat octet and word loops here: uid
