@@ -1107,7 +1107,10 @@ static int need_conn(exec *x, const sc_step *st)
         return 0;
     if (s->used || x->cur != 0)
         return harness_error(x, st, "%s", "no connection on this session (add @connect)");
-    return accept_conn(x, s, st);
+    /* Without a connection the script cannot go on, even when the verdict
+     * for that (an INFO step, a MAY scenario) lets the run continue. */
+    int rc = accept_conn(x, s, st);
+    return rc ? rc : !s->open;
 }
 
 static int do_send(exec *x, const sc_step *st)

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,9 @@ static void usage(FILE *f)
           "                        pop3spec-report)\n"
           "  --expect FILE         expected non-PASS verdicts; exit 1 when any differs\n"
           "  --no-skip             exit 1 when a scenario is skipped\n"
+          "  --jobs N              scenarios in parallel (1-64, default 1): each has its own\n"
+          "                        port, work folder and client process; reports keep\n"
+          "                        the scenario order\n"
           "  --keep                keep each scenario's work folder (client config, stored mail)\n"
           "  --color WHEN          auto, always, never\n"
           "  --quiet               no per-scenario lines\n"
@@ -65,6 +69,7 @@ typedef struct opts {
     size_t nsel, ntags, nxtags;
     const char *rfc, *level;
     int list, quiet, color, keep, no_skip;
+    unsigned jobs;
 } opts;
 
 static int parse_args(int argc, char **argv, opts *o)
@@ -72,6 +77,7 @@ static int parse_args(int argc, char **argv, opts *o)
     memset(o, 0, sizeof *o);
     o->color = -1;
     o->report = "pop3spec-report";
+    o->jobs = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -97,6 +103,17 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--timeout")) val = &o->timeout;
         else if (!strcmp(a, "--rfc")) val = &o->rfc;
         else if (!strcmp(a, "--level")) val = &o->level;
+        else if (!strcmp(a, "--jobs")) {
+            char *end;
+            errno = 0;
+            unsigned long j = strtoul(v, &end, 10);
+            if (errno || end == v || *end || *v == '-' || *v == '+' || j < 1 || j > 64) {
+                fprintf(stderr, "pop3spec client: --jobs: expected 1-64, got \"%s\"\n", v);
+                return -1;
+            }
+            o->jobs = (unsigned)j;
+            continue;
+        }
         else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag")) {
             const char **arr = a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
             size_t *n = a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
@@ -213,6 +230,65 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
 }
 
 #define MAX_EXPECT 512
+
+/* The scenarios of one run, shared by the --jobs workers. Each worker takes
+ * the next scenario index and fills that case, so the report keeps the
+ * scenario order whatever order they finish in; only the progress lines
+ * (under the lock) come in completion order. */
+typedef struct work {
+    sc_scenario *scen;
+    size_t n, next, done;
+    pthread_mutex_t mu;
+    rp_run *run;
+    const cl_env *env;
+    int quiet, color, tty;
+} work;
+
+static void one(work *w, size_t i)
+{
+    const sc_scenario *s = &w->scen[i];
+    rp_case *c = &w->run->cases[i];
+    int64_t s0 = nt_now_ms();
+    char reason[256];
+    if (cl_requires_unmet(s, w->env, reason, sizeof reason))
+        rp_case_verdict(w->run, c, RP_SKIP, 0, reason, NULL, NULL);
+    else
+        cl_run_scenario(s, w->env, w->run, c, &g_stop);
+    c->duration_ms = (double)(nt_now_ms() - s0);
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    if (!w->quiet) {
+        static const char *const col[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
+                                                    "\033[36m", "\033[2m", "\033[1;35m"};
+        int width = w->n >= 100 ? 3 : 2;
+        if (w->tty)
+            fputs("\r\033[K", stdout);
+        if (c->verdict != RP_PASS || !w->tty)
+            printf("[%*zu/%zu] %s%-5s%s %s%s%s\n", width, w->done, w->n,
+                   w->color ? col[c->verdict] : "", rp_verdict_name(c->verdict),
+                   w->color ? "\033[0m" : "", s->id, c->verdict == RP_PASS ? "" : ": ",
+                   c->verdict == RP_PASS ? "" : (c->reason ? c->reason : ""));
+        if (w->tty)
+            printf("[%*zu/%zu] running... %s", width, w->done, w->n,
+                   w->done == w->n ? "done\n" : "");
+        fflush(stdout);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *worker(void *arg)
+{
+    work *w = arg;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        size_t i = w->next < w->n && !g_stop ? w->next++ : (size_t)-1;
+        pthread_mutex_unlock(&w->mu);
+        if (i == (size_t)-1)
+            break;
+        one(w, i);
+    }
+    return NULL;
+}
 
 int cl_main(int argc, char **argv)
 {
@@ -392,8 +468,9 @@ int cl_main(int argc, char **argv)
     int tty = isatty(1);
     int color = o.color == -1 ? tty : o.color;
     if (!o.quiet)
-        printf("pop3spec %s: %zu client scenarios against %s, transport %s, timeout %u ms\n",
-               P3S_VERSION, ns, prof.name, cl_mode_name(mode), timeout ? timeout : 20000);
+        printf("pop3spec %s: %zu client scenarios against %s, transport %s, timeout %u ms, %u job%s\n",
+               P3S_VERSION, ns, prof.name, cl_mode_name(mode), timeout ? timeout : 20000,
+               o.jobs, o.jobs > 1 ? "s" : "");
     if (o.keep) {
         char note[700];
         snprintf(note, sizeof note, "work folders kept in %s", workroot);
@@ -411,36 +488,37 @@ int cl_main(int argc, char **argv)
     /* A client that dies while we write must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     int64_t t0 = nt_now_ms();
-    size_t done = 0;
-    for (size_t i = 0; i < ns && !g_stop; i++) {
-        rp_case *c = &run.cases[i];
-        int64_t s0 = nt_now_ms();
-        char reason[256];
-        if (cl_requires_unmet(&scen[i], &env, reason, sizeof reason))
-            rp_case_verdict(&run, c, RP_SKIP, 0, reason, NULL, NULL);
-        else
-            cl_run_scenario(&scen[i], &env, &run, c, &g_stop);
-        c->duration_ms = (double)(nt_now_ms() - s0);
-        done++;
-        if (!o.quiet) {
-            static const char *const col[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
-                                                        "\033[36m", "\033[2m", "\033[1;35m"};
-            int width = ns >= 100 ? 3 : 2;
-            if (tty)
-                fputs("\r\033[K", stdout);
-            if (c->verdict != RP_PASS || !tty)
-                printf("[%*zu/%zu] %s%-5s%s %s%s%s\n", width, done, ns,
-                       color ? col[c->verdict] : "", rp_verdict_name(c->verdict),
-                       color ? "\033[0m" : "", scen[i].id, c->verdict == RP_PASS ? "" : ": ",
-                       c->verdict == RP_PASS ? "" : (c->reason ? c->reason : ""));
-            if (tty)
-                printf("[%*zu/%zu] running... %s", width, done, ns, done == ns ? "done\n" : "");
-            fflush(stdout);
+    work w;
+    memset(&w, 0, sizeof w);
+    w.scen = scen;
+    w.n = ns;
+    w.run = &run;
+    w.env = &env;
+    w.quiet = o.quiet;
+    w.tty = tty;
+    w.color = color;
+    pthread_mutex_init(&w.mu, NULL);
+    unsigned jobs = o.jobs < ns ? o.jobs : ns ? (unsigned)ns : 1;
+    if (jobs <= 1) {
+        worker(&w);
+    } else {
+        pthread_t th[64];
+        unsigned started = 0;
+        for (unsigned j = 0; j < jobs; j++) {
+            if (pthread_create(&th[j], NULL, worker, &w))
+                break;
+            started++;
         }
+        if (!started)
+            worker(&w);
+        for (unsigned j = 0; j < started; j++)
+            pthread_join(th[j], NULL);
     }
+    pthread_mutex_destroy(&w.mu);
     if (g_stop) {
         run.interrupted = 1;
-        rp_run_truncate(&run, done);
+        /* Keep what ran; scenarios never started are left out. */
+        rp_run_truncate(&run, w.next);
     }
     run.duration_ms = (double)(nt_now_ms() - t0);
     if (rp_write_all(&run, o.report, err, sizeof err)) {
