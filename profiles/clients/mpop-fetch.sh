@@ -48,7 +48,7 @@ conf="$workdir/mpoprc"
 pf=$(printf '%s' "$passfile" | sed "s/'/'\\\\''/g")
 cat > "$conf" <<CONF
 defaults
-timeout 15
+timeout 8
 account pop3spec
 host $(q "$host")
 port $port

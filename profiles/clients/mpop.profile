@@ -15,4 +15,4 @@ store-path = {outdir}
 line-ends = lf
 strip-headers = Received
 exit-ok = 0
-timeout = 20s
+timeout = 12s
