@@ -180,6 +180,25 @@ typedef struct p3_cmd {
  * not an error: kind = P3_CMD_UNKNOWN, args split on spaces. */
 ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag);
 
+/* Batch form of p3_cmd_parse: the command lines at the start of buf[0..len),
+ * up to cap of them, into out[0..*n). Every out[i] and the octets consumed
+ * are exactly what calls of p3_cmd_parse, one per line, each starting where
+ * the last one ended, would give (same flags). Stops before the first line
+ * p3_cmd_parse would not accept: an incomplete line (P3_NEED_MORE) or an
+ * error (P3_ERROR); such a line is not consumed and leaves no trace.
+ * Returns:
+ *  - *n >= 1: the octets of the *n lines parsed (> 0). Call again at
+ *    buf + returned; a line that stopped the batch is then the first line;
+ *  - *n == 0: exactly what p3_cmd_parse(buf, len, flags, out, diag) returns
+ *    (P3_NEED_MORE, or P3_ERROR with *diag set, or with cap == 0: 0).
+ * So *diag is written only when P3_ERROR is returned, and the diagnostic
+ * (code, offset, skip, relative to buf) is the one p3_cmd_parse gives for
+ * that line. out[*n..cap) is unspecified afterwards. Lines are parsed in
+ * one pass with the same fast paths as p3_cmd_parse, without a call and
+ * its register saves per line; a cap of 64 or more amortises the call. */
+ssize_t p3_cmd_parse_many(const char *buf, size_t len, unsigned flags, p3_cmd *out, size_t cap,
+                          size_t *n, p3_diag *diag);
+
 /* The client's lines inside an AUTH exchange (RFC 5034 section 4): base64,
  * empty, or "*" to cancel. The line limit is P3_MAX_SASL_LINE. */
 typedef struct p3_sasl_line {
@@ -314,6 +333,25 @@ ssize_t p3_ml_body(p3_ml *d, const char *buf, size_t len, p3_slice *out, size_t 
  * P3_NEED_MORE (nothing consumed; call again with the same line start and
  * more data), or P3_ERROR (sticky). */
 ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line);
+
+/* Batch form of p3_ml_line: the lines at the start of buf[0..len), up to
+ * cap of them, into lines[0..*n) (unstuffed text, no CRLF), with the
+ * same rules, counters and leniencies as calls of p3_ml_line, one per line,
+ * each starting where the last one ended. The terminator is consumed and
+ * ends the batch but gives no entry in lines[] (p3_ml_done() is then 1).
+ * Stops before a line p3_ml_line would not accept (incomplete: P3_NEED_MORE;
+ * malformed: P3_ERROR): such a line is not consumed and leaves d unchanged
+ * (no sticky error is set for it yet). Returns:
+ *  - the octets consumed (> 0) when at least one line or the terminator
+ *    was consumed; call again at buf + returned (with the same bytes and
+ *    more appended when the batch stopped at an incomplete line);
+ *  - else exactly what p3_ml_line(d, buf, len, &line) returns: 0 when d is
+ *    already done, P3_NEED_MORE, or P3_ERROR (sticky, d->err set); with
+ *    cap == 0 nothing is parsed and 0 is returned.
+ * Line ends are found for windows of up to 4 KiB at once
+ * by one SIMD pass (stage 1), then the lines are split off from its bits. */
+ssize_t p3_ml_lines(p3_ml *d, const char *buf, size_t len, p3_slice *lines, size_t cap,
+                    size_t *n);
 
 /* Call at end of input: P3_ERROR with d->err = P3_E_TRUNCATED unless done. */
 int p3_ml_finish(p3_ml *d);

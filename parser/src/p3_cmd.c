@@ -664,6 +664,86 @@ ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p
     return cmd_rest(buf, len, flags, out, diag, SIZE_MAX);
 }
 
+/* The batch: stage 1 indexes every CR and LF of a window; then each line
+ * starts one past the LF of the line before, found by j += 2 in the index
+ * (j: the first line end at or after the line start i), so the lines'
+ * parses do not wait for each other as repeated p3_cmd_parse calls do (each
+ * call's start is the end the call before computed). The tiny path takes
+ * the common lines; it checks every octet before its CRLF (letters, SP,
+ * digits), so when it succeeds that CRLF is the one at idx[j], idx[j+1].
+ * Every other line goes through the same functions p3_cmd_parse uses, so
+ * each line's result is the one p3_cmd_parse gives. A line that fails is
+ * parsed again by p3_cmd_parse when it is the first one (for the
+ * diagnostic), else left for the next call; a local diagnostic keeps the
+ * caller's untouched. */
+ssize_t p3_cmd_parse_many(const char *buf, size_t len, unsigned flags, p3_cmd *out, size_t cap,
+                          size_t *n, p3_diag *diag)
+{
+    size_t i = 0, k = 0;
+    p3_diag dg;
+    *n = 0;
+    if (cap == 0)
+        return 0;
+#ifdef P3_CMD_FAST
+    uint16_t idx[P3_EOLIDX_CAP];
+    size_t j = 0, cnt = 0, wb = 0, we = 0; /* idx covers buf[wb..we) */
+    /* A window of about 12 octets per line wanted (command lines are
+     * short), so a small cap does not index far more than it parses: what
+     * is indexed past the cap-th line is indexed again by the next call. */
+    size_t wmax = cap < (P3_EOLIDX_MAX - 64) / 12 ? cap * 12 + 64 : P3_EOLIDX_MAX;
+    while (k < cap) {
+        ssize_t r;
+        if (j + 1 >= cnt) {
+            if (we < len && wb != i) {
+                wb = i;
+                we = len - i < wmax ? len : i + wmax;
+                cnt = p3_scan_eolidx(buf + wb, we - wb, idx);
+                j = 0;
+                continue;
+            }
+            /* No CRLF ahead in the index: the end of the input (the last
+             * line incomplete), or a line longer than the window. One line
+             * by p3_cmd_parse, then index afresh from the next line. */
+            if (i == len)
+                break;
+            r = p3_cmd_parse(buf + i, len - i, flags, &out[k], &dg);
+            if (r < 0)
+                break;
+            i += (size_t)r;
+            k++;
+            wb = SIZE_MAX;
+            cnt = j = 0;
+            continue;
+        }
+        if (P3_LIKELY(len - i >= 16) && P3_LIKELY((r = cmd_tiny(buf + i, &out[k])) != 0)) {
+            i = wb + idx[j + 1] + 1;
+            j += 2;
+            k++;
+            continue;
+        }
+        r = cmd_rest(buf + i, len - i, flags, &out[k], &dg, SIZE_MAX);
+        if (r < 0)
+            break;
+        i += (size_t)r;
+        k++;
+        while (j < cnt && wb + idx[j] < i)
+            j++;
+    }
+#else
+    while (k < cap && i < len) {
+        ssize_t r = p3_cmd_parse(buf + i, len - i, flags, &out[k], &dg);
+        if (r < 0)
+            break;
+        i += (size_t)r;
+        k++;
+    }
+#endif
+    if (k == 0)
+        return p3_cmd_parse(buf, len, flags, out, diag);
+    *n = k;
+    return (ssize_t)i;
+}
+
 ssize_t p3_sasl_line_parse(const char *buf, size_t len, unsigned flags, p3_sasl_line *out,
                            p3_diag *diag)
 {

@@ -251,6 +251,79 @@ ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line)
     return line_slow(d, buf, len, line);
 }
 
+/* Stage 2 of the batch: a plain line is the CR and LF at idx[j], idx[j+1]
+ * (j indexes the first line end at or after the line start i), so the next
+ * line is found by j += 2 and one load, not by a search that starts at the
+ * end of the line before; the counters stay in registers until written
+ * back. Anything else (a leading dot, an error, a leniency, the limit, a
+ * line not complete in the window) goes to line_slow as in p3_ml_line, so
+ * the results cannot differ. After the first line line_slow runs on a copy
+ * of d: a line the batch stops before leaves no trace (its error, if it is
+ * one, becomes sticky when the next call starts with it). */
+ssize_t p3_ml_lines(p3_ml *d, const char *buf, size_t len, p3_slice *lines, size_t cap,
+                    size_t *n)
+{
+    uint16_t idx[P3_EOLIDX_CAP];
+    size_t i = 0, k = 0, j = 0, cnt = 0, wb = 0, we = 0; /* idx covers buf[wb..we) */
+    const size_t lim = d->max_line;
+    const uint64_t c0 = d->consumed;
+    uint64_t nl = 0, oc = 0;
+    *n = 0;
+    while (k < cap) {
+        if (__builtin_expect(d->state == ST_BOL && i < len && buf[i] != '.', 1)) {
+            if (j + 1 >= cnt && we < len && wb != i) {
+                /* The line's end is past the window: index again from i. */
+                wb = i;
+                we = len - i < P3_EOLIDX_MAX ? len : i + P3_EOLIDX_MAX;
+                cnt = p3_scan_eolidx(buf + wb, we - wb, idx);
+                j = 0;
+            }
+            if (__builtin_expect(j + 1 < cnt, 1)) {
+                size_t e = wb + idx[j];
+                if (__builtin_expect(idx[j + 1] == idx[j] + 1 && buf[e] == '\r' &&
+                                         buf[e + 1] == '\n' && e + 2 - i <= lim,
+                                     1)) {
+                    lines[k].p = buf + i;
+                    lines[k].n = e - i;
+                    k++;
+                    nl++;
+                    oc += e + 2 - i;
+                    i = e + 2;
+                    j += 2;
+                    continue;
+                }
+            }
+        }
+        d->lines += nl;
+        d->octets += oc;
+        d->consumed = c0 + i;
+        nl = oc = 0;
+        ssize_t r;
+        if (i == 0) {
+            r = line_slow(d, buf, len, &lines[k]);
+            if (r <= 0)
+                return r;
+        } else {
+            p3_ml t = *d;
+            r = line_slow(&t, buf + i, len - i, &lines[k]);
+            if (r <= 0)
+                break;
+            *d = t;
+        }
+        i += (size_t)r;
+        while (j < cnt && wb + idx[j] < i)
+            j++;
+        if (d->state == ST_DONE)
+            break;
+        k++;
+    }
+    d->lines += nl;
+    d->octets += oc;
+    d->consumed = c0 + i;
+    *n = k;
+    return (ssize_t)i;
+}
+
 int p3_ml_finish(p3_ml *d)
 {
     if (d->state == ST_DONE)

@@ -51,6 +51,32 @@ static size_t eol_scalar(const char *p, size_t n)
     return n;
 }
 
+/* The set bits of one block's mask m as offsets base + bit, appended at
+ * idx[cnt]: 8 of them per round whether there are that many or not (the
+ * surplus is garbage past the count, overwritten later), so a block costs
+ * no branch per line end (simdjson's "flatten"). Returns the new count. */
+static inline size_t flatten(uint16_t *idx, size_t cnt, uint64_t m, size_t base)
+{
+    size_t c = cnt + (size_t)__builtin_popcountll(m);
+    while (m) {
+        for (int r = 0; r < 8; r++) {
+            idx[cnt + (size_t)r] = (uint16_t)(base + (size_t)__builtin_ctzll(m | 1ull << 63));
+            m &= m - 1;
+        }
+        cnt += 8;
+    }
+    return c;
+}
+
+static size_t eolidx_scalar(const char *p, size_t n, uint16_t *idx)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] == '\r' || p[i] == '\n')
+            idx[c++] = (uint16_t)i;
+    return c;
+}
+
 /* ------------------------------------------------------------------------
  * SWAR on 8 octets, for the short calls (command lines are ~10 octets) where
  * setting up a vector costs more than it saves. Every per-octet test below is
@@ -200,6 +226,35 @@ __attribute__((target("sse2"))) static inline uint64_t mask16x4(const char *p, _
     return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 
+/* CR|LF bits of 64 octets. */
+__attribute__((target("sse2"))) static inline uint64_t eol64_sse2(const char *p)
+{
+    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+    uint64_t m = 0;
+    for (int j = 0; j < 4; j++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * j));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                 _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)))
+             << (16 * j);
+    }
+    return m;
+}
+
+/* The last partial block is copied into a zeroed block first (a zero
+ * octet is no line end), so no vector load reads past p + n. */
+__attribute__((target("sse2"))) static size_t eolidx_sse2(const char *p, size_t n, uint16_t *idx)
+{
+    size_t i = 0, c = 0;
+    for (; i + 64 <= n; i += 64)
+        c = flatten(idx, c, eol64_sse2(p + i), i);
+    if (i < n) {
+        char t[64] = {0};
+        memcpy(t, p + i, n - i);
+        c = flatten(idx, c, eol64_sse2(t), i);
+    }
+    return c;
+}
+
 __attribute__((target("sse2"))) static size_t body_sse2(const char *p, size_t n,
                                                         unsigned char prev, size_t *lf)
 {
@@ -263,6 +318,31 @@ __attribute__((target("avx2"))) static size_t eol_avx2(const char *p, size_t n)
             return n;
         i += 32;
     }
+}
+
+__attribute__((target("avx2"))) static inline uint64_t eol64_avx2(const char *p)
+{
+    const __m256i cr = _mm256_set1_epi8('\r'), lf = _mm256_set1_epi8('\n');
+    __m256i a = _mm256_loadu_si256((const void *)p);
+    __m256i b = _mm256_loadu_si256((const void *)(p + 32));
+    uint64_t ma = (uint32_t)_mm256_movemask_epi8(
+        _mm256_or_si256(_mm256_cmpeq_epi8(a, cr), _mm256_cmpeq_epi8(a, lf)));
+    uint64_t mb = (uint32_t)_mm256_movemask_epi8(
+        _mm256_or_si256(_mm256_cmpeq_epi8(b, cr), _mm256_cmpeq_epi8(b, lf)));
+    return ma | mb << 32;
+}
+
+__attribute__((target("avx2"))) static size_t eolidx_avx2(const char *p, size_t n, uint16_t *idx)
+{
+    size_t i = 0, c = 0;
+    for (; i + 64 <= n; i += 64)
+        c = flatten(idx, c, eol64_avx2(p + i), i);
+    if (i < n) {
+        char t[64] = {0};
+        memcpy(t, p + i, n - i);
+        c = flatten(idx, c, eol64_avx2(t), i);
+    }
+    return c;
 }
 
 /* One 32-octet block with its previous octets loaded unaligned from p - 1:
@@ -393,6 +473,19 @@ P3_AVX512 static size_t eol_avx512(const char *p, size_t n)
     return m ? i + (size_t)__builtin_ctzll(m) : n;
 }
 
+/* Masked loads: the tail needs no copy (masked-off lanes read as 0x00,
+ * which is no line end). */
+P3_AVX512 static size_t eolidx_avx512(const char *p, size_t n, uint16_t *idx)
+{
+    const __m512i cr = _mm512_set1_epi8('\r'), lf = _mm512_set1_epi8('\n');
+    size_t c = 0;
+    for (size_t i = 0; i < n; i += 64) {
+        __m512i v = _mm512_maskz_loadu_epi8(tail_mask(n - i), p + i);
+        c = flatten(idx, c, _mm512_cmpeq_epi8_mask(v, cr) | _mm512_cmpeq_epi8_mask(v, lf), i);
+    }
+    return c;
+}
+
 /* One block with the previous octets loaded unaligned from p - 1: the whole
  * event test stays in mask registers. */
 P3_AVX512 static inline __mmask64 body_ev512(__m512i v, __m512i vp, __mmask64 kl)
@@ -452,19 +545,22 @@ P3_AVX512 static size_t body_avx512(const char *p, size_t n, unsigned char prev,
  * all store the same pointer.
  */
 static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
-                                           eol_scalar};
+                                           eol_scalar, eolidx_scalar};
 #if P3_X86
-static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2};
-static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2};
+static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2,
+                                         eolidx_sse2};
+static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2,
+                                         eolidx_avx2};
 static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
-                                           eol_avx512};
+                                           eol_avx512, eolidx_avx512};
 #endif
 
 static size_t special_resolve(const char *p, size_t n);
 static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
 static size_t eol_resolve(const char *p, size_t n);
+static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx);
 static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO, special_resolve, body_resolve,
-                                            eol_resolve};
+                                            eol_resolve, eolidx_resolve};
 
 _Atomic(const struct p3_scan_ops *) p3_scan_cur = &ops_resolve;
 
@@ -533,6 +629,10 @@ static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *
     return resolve()->body(p, n, prev, lf);
 }
 static size_t eol_resolve(const char *p, size_t n) { return resolve()->eol(p, n); }
+static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx)
+{
+    return resolve()->eolidx(p, n, idx);
+}
 
 p3_impl p3_impl_get(void) { return (p3_impl)resolve()->impl; }
 

@@ -22,6 +22,7 @@ struct p3_scan_ops {
     size_t (*special)(const char *p, size_t n);
     size_t (*body)(const char *p, size_t n, unsigned char prev, size_t *lf);
     size_t (*eol)(const char *p, size_t n);
+    size_t (*eolidx)(const char *p, size_t n, uint16_t *idx);
 };
 extern _Atomic(const struct p3_scan_ops *) p3_scan_cur;
 
@@ -59,6 +60,22 @@ static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev
 static inline size_t p3_scan_eol(const char *p, size_t n)
 {
     return p3_scan_ops_now()->eol(p, n);
+}
+
+/* Stage 1 of the batch line decoders: every line end of a window in one
+ * pass. Writes the offsets of every '\r' and '\n' of p[0..n), in
+ * increasing order, to idx[0..returned count). n is at most P3_EOLIDX_MAX
+ * (so an offset fits 16 bits); idx must hold P3_EOLIDX_CAP entries: the
+ * entries from the count up to 8 past it may be overwritten with garbage
+ * (the bits of a block are turned into offsets 8 at a time, without a
+ * branch per offset). With the offsets in an array, a batch finds the next
+ * line from an index that only grows, instead of from the end of the line
+ * before: the lines' parses do not wait for each other. */
+#define P3_EOLIDX_MAX 4096u
+#define P3_EOLIDX_CAP (P3_EOLIDX_MAX + 8u)
+static inline size_t p3_scan_eolidx(const char *p, size_t n, uint16_t *idx)
+{
+    return p3_scan_ops_now()->eolidx(p, n, idx);
 }
 
 /* ------------------------------------------------------------------------
