@@ -11,6 +11,10 @@
 
 #define P3_UNLIKELY_B(x) __builtin_expect(!!(x), 0)
 
+static p3b_api api = P3B_API_SINGLE;
+
+void p3b_set_api(p3b_api a) { api = a; }
+
 /* The whole workload is one buffer; the parser may look only up to `win`,
  * the end of the last chunk "received". Chunk ends are absolute multiples of
  * P3B_CHUNK, as if every read() returned a full chunk. */
@@ -239,6 +243,92 @@ static const char *w2_listing(const p3b_w2 *w, int uidl, const char *p, const ch
     return p;
 }
 
+/* The same listing through p3_ml_lines: a batch of lines per call, then
+ * the entries of the batch; the same checks per entry and in total. */
+static const char *w2_listing_batch(const p3b_w2 *w, int uidl, const char *p, const char **winp,
+                                    p3b_err *e)
+{
+    enum { NB = 512 };
+    p3_slice lines[NB];
+    const char *const base = w->buf.p, *const end = base + w->buf.n;
+    const char *win = *winp;
+    const char *what = uidl ? "W2 UIDL" : "W2 LIST";
+    p3_ml d;
+    p3_diag dg;
+    uint64_t sum = 0;
+    size_t digits = 1;
+    uint32_t next_pow10 = 10;
+    uint32_t i = 1;
+    p3_ml_init(&d, 0, 0);
+    while (!p3_ml_done(&d)) {
+        size_t n;
+        ssize_t r = p3_ml_lines(&d, p, (size_t)(win - p), lines, NB, &n);
+        if (P3_UNLIKELY_B(r <= 0)) {
+            if (r == P3_NEED_MORE && (win = next_win(base, win, end)) != NULL)
+                continue;
+            if (r == P3_NEED_MORE)
+                fail(e, "%s: input ends inside the line at %td", what, p - base);
+            else
+                fail(e, "%s: %s (%s) at data offset %llu (line at %td)", what,
+                     p3_errno_name(d.err), p3_errno_msg(d.err), (unsigned long long)d.err_off,
+                     p - base);
+            return NULL;
+        }
+        if (P3_UNLIKELY_B(n > w->n - (i - 1))) {
+            fail(e, "%s: a line at %td where the terminator should be", what,
+                 lines[w->n - (i - 1)].p - base);
+            return NULL;
+        }
+        if (uidl) {
+            for (size_t k = 0; k < n; k++, i++) {
+                /* The uid must be exactly the octets after "<i> " of this
+                 * line (see w2_listing). */
+                if (i == next_pow10) {
+                    digits++;
+                    next_pow10 *= 10;
+                }
+                uint32_t msg;
+                p3_slice uid;
+                if (P3_UNLIKELY_B(p3_uidl_entry(lines[k], 0, &msg, &uid, &dg) != 0)) {
+                    fail_diag(e, "W2 UIDL entry", (size_t)(lines[k].p - base), &dg);
+                    return NULL;
+                }
+                if (P3_UNLIKELY_B(msg != i || uid.n != w->uidlen[i] ||
+                                  uid.p != lines[k].p + digits + 1)) {
+                    fail(e, "W2 UIDL entry %u at %td: parser gave msg %u, uid of %zu octets at %td",
+                         i, lines[k].p - base, msg, uid.n, uid.p - base);
+                    return NULL;
+                }
+                sum += uid.n;
+            }
+        } else {
+            for (size_t k = 0; k < n; k++, i++) {
+                uint32_t msg;
+                uint64_t oct;
+                if (P3_UNLIKELY_B(p3_list_entry(lines[k], 0, &msg, &oct, &dg) != 0)) {
+                    fail_diag(e, "W2 LIST entry", (size_t)(lines[k].p - base), &dg);
+                    return NULL;
+                }
+                if (P3_UNLIKELY_B(msg != i || oct != w->size[i])) {
+                    fail(e, "W2 LIST entry %u: parser gave %u %llu, generator %u %u", i, msg,
+                         (unsigned long long)oct, i, w->size[i]);
+                    return NULL;
+                }
+                sum += oct;
+            }
+        }
+        p += r;
+    }
+    if (sum != (uidl ? w->uid_bytes : w->size_sum) || d.lines != w->n || i != w->n + 1 ||
+        d.lenient) {
+        fail(e, "%s: totals differ (sum %llu, lines %llu, lenient 0x%x)", what,
+             (unsigned long long)sum, (unsigned long long)d.lines, d.lenient);
+        return NULL;
+    }
+    *winp = win;
+    return p;
+}
+
 int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
 {
     feed f;
@@ -251,7 +341,9 @@ int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
     if (leading_u64(st.text, &count) || count != w->n)
         return fail(e, "W2 LIST status text does not start with %u", w->n);
     const char *win = f.buf + f.win;
-    const char *p = w2_listing(w, 0, f.buf + f.pos, &win, e);
+    const char *(*listing)(const p3b_w2 *, int, const char *, const char **, p3b_err *) =
+        api == P3B_API_BATCH ? w2_listing_batch : w2_listing;
+    const char *p = listing(w, 0, f.buf + f.pos, &win, e);
     if (!p)
         return -1;
     f.pos = (size_t)(p - f.buf);
@@ -259,7 +351,7 @@ int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
     if (status_line(&f, &st, e, "W2 UIDL status"))
         return -1;
     win = f.buf + f.win;
-    p = w2_listing(w, 1, f.buf + f.pos, &win, e);
+    p = listing(w, 1, f.buf + f.pos, &win, e);
     if (!p)
         return -1;
     if (p != f.buf + f.total)
@@ -290,8 +382,56 @@ static void w3_cat_init(void)
     }
 }
 
+static int w3_check(const p3b_w3 *w, const uint64_t *count, uint64_t num_sum, unsigned lenient,
+                    p3b_err *e);
+
+/* W3 through p3_cmd_parse_many: the same counts and sums per command. */
+static int w3_batch(const p3b_w3 *w, p3b_err *e)
+{
+    enum { NB = 128 };
+    p3_cmd cmds[NB];
+    p3_diag dg;
+    uint64_t count[P3B_W3_NCAT] = {0}, count4[4][P3B_W3_NCAT] = {{0}};
+    uint64_t num_sum = 0;
+    unsigned lenient = 0;
+    const char *const base = w->buf.p, *const end = base + w->buf.n;
+    const char *p = base;
+    const char *win = w->buf.n < P3B_CHUNK ? end : base + P3B_CHUNK;
+    w3_cat_init();
+    while (p < end) {
+        size_t n;
+        ssize_t r = p3_cmd_parse_many(p, (size_t)(win - p), 0, cmds, NB, &n, &dg);
+        if (P3_UNLIKELY_B(r < 0)) {
+            if (r == P3_NEED_MORE && (win = next_win(base, win, end)) != NULL)
+                continue;
+            if (r == P3_NEED_MORE)
+                return fail(e, "W3: input ends inside the line at %td", p - base);
+            return fail_diag(e, "W3 command", (size_t)(p - base), &dg);
+        }
+        /* Four sets of counters, one per k % 4: a batch's commands are
+         * counted back to back, and one counter incremented by neighbouring
+         * lines would be a chain of dependent memory updates. */
+        for (size_t k = 0; k < n; k++) {
+            const p3_cmd *c = &cmds[k];
+            int cat = (unsigned)c->kind < P3_CMD__COUNT ? w3_cat_tab[c->kind][c->nargs != 0] : -1;
+            if (P3_UNLIKELY_B(cat < 0))
+                return fail(e, "W3 line at %td: unexpected command kind %d", c->keyword.p - base,
+                            (int)c->kind);
+            count4[k & 3][cat]++;
+            num_sum += (uint64_t)c->num[0] + c->num[1];
+            lenient |= c->lenient;
+        }
+        p += r;
+    }
+    for (int c = 0; c < P3B_W3_NCAT; c++)
+        count[c] = count4[0][c] + count4[1][c] + count4[2][c] + count4[3][c];
+    return w3_check(w, count, num_sum, lenient, e);
+}
+
 int p3b_parse_w3(const p3b_w3 *w, p3b_err *e)
 {
+    if (api == P3B_API_BATCH)
+        return w3_batch(w, e);
     p3_cmd cmd;
     p3_diag dg;
     uint64_t count[P3B_W3_NCAT] = {0};
@@ -318,6 +458,12 @@ int p3b_parse_w3(const p3b_w3 *w, p3b_err *e)
         lenient |= cmd.lenient;
         p += r;
     }
+    return w3_check(w, count, num_sum, lenient, e);
+}
+
+static int w3_check(const p3b_w3 *w, const uint64_t *count, uint64_t num_sum, unsigned lenient,
+                    p3b_err *e)
+{
     uint64_t lines = 0;
     for (int c = 0; c < P3B_W3_NCAT; c++) {
         lines += count[c];

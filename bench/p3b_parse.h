@@ -18,6 +18,14 @@ typedef struct p3b_err {
     char msg[256];
 } p3b_err;
 
+/* Which parser entry points W2 and W3 use: the line-at-a-time calls
+ * (p3_ml_line + p3_list_entry / p3_uidl_entry, p3_cmd_parse) or their
+ * batch forms (p3_ml_lines, p3_cmd_parse_many). The checks are the same.
+ * Default P3B_API_SINGLE: on the development machine the batch forms are
+ * slower end to end (see bench/README.md). */
+typedef enum p3b_api { P3B_API_SINGLE = 0, P3B_API_BATCH = 1 } p3b_api;
+void p3b_set_api(p3b_api api);
+
 /* Each returns 0 when everything the parser produced matches the generator,
  * or -1 with e->msg saying what differed and where. */
 int p3b_parse_w1(const p3b_w1 *w, p3b_err *e);

@@ -284,6 +284,8 @@ static void usage(FILE *out)
           "  --repeat N           rounds (baseline + parser) per workload, the best counts\n"
           "                       (default: at least 5 and about 0.3 s of each side)\n"
           "  --impl NAME          scalar, sse2, avx2, avx512 or auto (default auto)\n"
+          "  --api single|batch   W2/W3 through the line-at-a-time calls or their batch\n"
+          "                       forms (p3_ml_lines, p3_cmd_parse_many; default single)\n"
           "  --json               one JSON object per workload on stdout (table on stderr)\n"
           "  --hugepages          back the workloads with transparent huge pages\n"
           "  --verify-only        generate the workloads and check their sha256, no timing\n"
@@ -347,6 +349,16 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             repeat = (unsigned)n;
+            i++;
+        } else if (strcmp(a, "--api") == 0 && v) {
+            if (strcmp(v, "single") == 0) {
+                p3b_set_api(P3B_API_SINGLE);
+            } else if (strcmp(v, "batch") == 0) {
+                p3b_set_api(P3B_API_BATCH);
+            } else {
+                fprintf(stderr, "pop3bench: unknown api \"%s\" (single or batch)\n", v);
+                return EXIT_USAGE;
+            }
             i++;
         } else if (strcmp(a, "--impl") == 0 && v) {
             if (parse_impl(v, &want)) {
