@@ -1229,6 +1229,41 @@ END_TEST
 
 /* The tiny path's own shapes, spelled out: every kind it takes, with the
  * values and slices checked, in a buffer long enough for it. */
+/* A control or 8-bit octet inside a keyword is never a keyword letter or
+ * digit, whatever the case fold does to it ("UTF\x18": 0x18 | 0x20 is "8").
+ * Found by fuzz_cmd (corpus/fuzz_cmd/regress-utf-ctl-folds-to-8). */
+START_TEST(keyword_octet_never_folds_from_control)
+{
+    static const char *const kws[] = {"UTF8", "STAT", "LIST", "TOP "};
+    static const unsigned flagsets[] = {0, P3_LENIENT_SPACING, P3_LENIENT_UID,
+                                        P3_LENIENT_SPACING | P3_LENIENT_UID};
+    for (size_t k = 0; k < sizeof kws / sizeof kws[0]; k++)
+        for (unsigned pos = 0; pos < 4; pos++)
+            for (unsigned c = 0; c < 256; c++) {
+                if (c >= 0x20 && c < 0x7f)
+                    continue;
+                char line[40];
+                memcpy(line, kws[k], 4);
+                line[pos] = (char)c;
+                memcpy(line + 4, "\r\nNOOP\r\nNOOP\r\nNOOP\r\n", 18);
+                for (size_t f = 0; f < sizeof flagsets / sizeof flagsets[0]; f++) {
+                    const char *g = p3t_guard(line, 22);
+                    p3_cmd cmd;
+                    p3_diag d;
+                    ssize_t r = p3_cmd_parse(g, 22, flagsets[f], &cmd, &d);
+                    ck_assert_msg(r == P3_ERROR, "%s octet 0x%02x at %u flags %x: r %zd kind %d",
+                                  kws[k], c, pos, flagsets[f], r, r > 0 ? (int)cmd.kind : -1);
+                    ck_assert_msg(d.code == P3_E_CTL || d.code == P3_E_EIGHT_BIT ||
+                                      d.code == P3_E_NUL || d.code == P3_E_BARE_CR ||
+                                      d.code == P3_E_BARE_LF || d.code == P3_E_KEYWORD_LENGTH ||
+                                      d.code == P3_E_SPACING,
+                                  "%s octet 0x%02x at %u: %s", kws[k], c, pos,
+                                  p3_errno_name(d.code));
+                }
+            }
+}
+END_TEST
+
 START_TEST(tiny_path_shapes)
 {
     static const struct {
@@ -1385,6 +1420,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, fast_general_agree);
     tcase_add_test(t, tiny_path_agrees);
     tcase_add_test(t, tiny_path_shapes);
+    tcase_add_test(t, keyword_octet_never_folds_from_control);
     suite_add_tcase(s, t);
     return s;
 }

@@ -544,6 +544,13 @@ static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out)
     uint32_t v = (uint32_t)w0 | P3_KW_FOLD;
     unsigned k = atomic_load_explicit(&kw_slot[kw_hash(v)], memory_order_relaxed);
     k = kw_folded[k] == v ? k : 0;
+    /* The fold alone lets a control octet pass for a digit: 0x18 | 0x20 is
+     * "8", so "UTF\x18" would read as UTF8. Letters have 0x40 set, digits
+     * 0x20, controls neither: every keyword octet must have one of them. */
+    uint32_t cls = (uint32_t)w0 & 0x60606060u;
+    cls = (cls | cls >> 1) & 0x20202020u;
+    uint32_t kmask = kn == 4 ? 0x20202020u : 0x00202020u;
+    k = (cls & kmask) == kmask ? k : 0;
     /* cnt 0: no argument (bit 0); 1: a SP and no digit (none); 2..7: one
      * number (bit 1). */
     unsigned shape = (0xaa81u >> (2 * cnt)) & 3;
