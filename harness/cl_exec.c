@@ -33,6 +33,7 @@
 #define CL_SHOWN_LINES 40   /* body lines of a served message in the transcript */
 #define CL_DEFAULT_TIMEOUT 20000
 #define CL_KILL_GRACE 1000
+#define CL_MAX_CAPA_LINES 64
 
 typedef struct var {
     char *name, *val;
@@ -54,6 +55,14 @@ typedef struct sess {
     int closed_by_us_tls; /* a TLS handshake failed: the client refused us */
     int pipelining;    /* PIPELINING was announced in this session */
     int apop;          /* the greeting carried ${ts} */
+    int auth_open;     /* a scripted AUTH exchange: we sent "+ ", the final
+                          +OK/-ERR is not out yet; client lines are SASL
+                          responses (RFC 5034 section 4), not commands */
+    int bad_cert;      /* implicit TLS completed with a certificate the
+                          client must refuse; no command from it yet */
+    int orclose_watch; /* @starttls or-close completed: a close before the
+                          first command is the client's safe refusal */
+    int refused;       /* it was one of those refusals (refusal()) */
     char user[128];
     int have_user;
     size_t *view;      /* message numbers of this session -> index in msgs */
@@ -94,6 +103,13 @@ typedef struct exec {
     uint32_t matched_num;
     int answer_pending;  /* the matched command's status line is not out */
     int capa_listing;    /* inside a scripted CAPA answer */
+    /* The last scripted CAPA list: it answers every later CAPA of the run
+     * (clients such as curl use a connection per message). */
+    char *capa_lines[CL_MAX_CAPA_LINES];
+    size_t ncapa_lines;
+    int capa_scripted;   /* 1: capa_lines; 2: the -ERR line capa_err */
+    char capa_err[256];
+    int ended_early;     /* @starttls or-close: the client refused safely */
     /* once-only findings */
     int f_syntax, f_pipe, f_after_quit, f_state, f_clear;
     sc_verdict worst;
@@ -345,6 +361,7 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
             s->num = ++x->next_num;
             s->sent = s->trans = s->quit = s->quit_ok = s->closed_by_us = 0;
             s->pipelining = s->apop = s->have_user = s->closed_by_us_tls = 0;
+            s->auth_open = s->bad_cert = s->orclose_watch = s->refused = 0;
             if (sess_view(x, s))
                 return harness_error(x, st, "%s", "out of memory");
             note_s(x, s->num, "client connected");
@@ -361,6 +378,9 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
                     return judge(x, st, SC_V_ERROR, "a TLS handshake (RFC 8314)", msg, "%s", msg);
                 }
                 note_s(x, s->num, "TLS (implicit, RFC 8314)");
+                /* Some clients check the certificate after the handshake
+                 * and then close: a refusal, not a failed write. */
+                s->bad_cert = x->cert != x->e->tls_good;
             }
             return 0;
         }
@@ -389,6 +409,27 @@ static int accept_conn(exec *x, sess *s, const sc_step *st)
     return accept_conn_q(x, s, st, 0);
 }
 
+/* The client closed s where that is its safe answer to us (a certificate
+ * it must refuse, checked after the implicit-TLS handshake; injected
+ * octets after STLS with @starttls or-close): 1 after noting it, with s
+ * closed and not judged; 0 when the close is an ordinary one. */
+static int refusal(exec *x, sess *s)
+{
+    if (!s->bad_cert && !s->orclose_watch)
+        return 0;
+    note_s(x, s->num, s->bad_cert
+                          ? "the client closed the connection after the TLS handshake without a "
+                            "command: it refused the certificate"
+                          : "the client closed the connection after the TLS handshake without a "
+                            "command (allowed by @starttls or-close); the scenario ends here");
+    if (s->orclose_watch)
+        x->ended_early = 1;
+    s->bad_cert = s->orclose_watch = 0;
+    s->refused = s->closed_by_us = s->closed_by_us_tls = 1;
+    sess_close(s, 1);
+    return 1;
+}
+
 /* Write with the step's @split / delay. 0, or 1 after a verdict. */
 static int write_split(exec *x, sess *s, const sc_step *st, const char *p, size_t n)
 {
@@ -413,6 +454,8 @@ static int write_split(exec *x, sess *s, const sc_step *st, const char *p, size_
     s->sent = 1;
     if (rc == 0)
         return 0;
+    if (refusal(x, s))
+        return 1;
     note_s(x, s->num, rc == NT_TIMEOUT ? "write timed out: the client does not read"
                                        : "write failed: the client closed the connection");
     sess_close(s, 1);
@@ -569,19 +612,28 @@ static void md5_hex(const char *a, size_t an, const char *b, size_t bn, char out
     EVP_MD_CTX_free(m);
 }
 
-/* RFC 4616: [authzid] NUL authcid NUL passwd, base64 (RFC 5034). */
-static int plain_ok(exec *x, const char *b64, size_t n)
+/* Decode base64 (a SASL response) into out[800]: its length, or -1. */
+static int b64_decode(const char *b64, size_t n, unsigned char out[800])
 {
     if (n == 0 || n > 1024 || n % 4)
-        return 0;
-    unsigned char out[800];
+        return -1;
     int k = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
     if (k < 0)
-        return 0;
+        return -1;
     if (b64[n - 1] == '=')
         k--;
     if (n > 1 && b64[n - 2] == '=')
         k--;
+    return k;
+}
+
+/* RFC 4616: [authzid] NUL authcid NUL passwd, base64 (RFC 5034). */
+static int plain_ok(exec *x, const char *b64, size_t n)
+{
+    unsigned char out[800];
+    int k = b64_decode(b64, n, out);
+    if (k < 0)
+        return 0;
     const char *p = (const char *)out;
     const char *z1 = memchr(p, 0, (size_t)k);
     if (!z1)
@@ -635,7 +687,27 @@ static void commit_quit(exec *x, sess *s)
 
 static void send_capa(exec *x, sess *s)
 {
+    if (x->capa_scripted == 2) {
+        send_line(x, s, x->capa_err);
+        return;
+    }
     send_line(x, s, "+OK capability list follows");
+    if (x->capa_scripted) {
+        /* The scenario's list, as scripted, for the rest of the run; a
+         * session already in TLS is not offered STLS again. */
+        s->pipelining = 0;
+        for (size_t i = 0; i < x->ncapa_lines; i++) {
+            const char *l = x->capa_lines[i];
+            if (nt_is_tls(s->c) && !strcasecmp(l, "STLS"))
+                continue;
+            s->pipelining |= !strcasecmp(l, "PIPELINING");
+            char b[SC_MAX_LINE + 2];
+            snprintf(b, sizeof b, "%s%s", l[0] == '.' ? "." : "", l);
+            send_line(x, s, b);
+        }
+        send_line(x, s, ".");
+        return;
+    }
     static const char *const base[] = {"TOP", "UIDL", "USER", "RESP-CODES", "PIPELINING",
                                        "SASL PLAIN"};
     for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
@@ -649,6 +721,64 @@ static void send_capa(exec *x, sess *s)
 }
 
 static int do_tls_accept(exec *x, sess *s, const sc_step *st);
+
+/* Send a SASL challenge and read the client's response line (recorded).
+ * 1 with the base64 in out (n octets), 0 when cancelled ("*") or the
+ * session ended. */
+static int sasl_exchange(exec *x, sess *s, const char *challenge, char *out, size_t cap,
+                         size_t *n)
+{
+    if (send_line(x, s, challenge))
+        return 0;
+    size_t len;
+    int rc = read_line(s, x->deadline, &len);
+    if (rc != 1) {
+        note_s(x, s->num, "no AUTH response from the client");
+        return 0;
+    }
+    const char *l = nt_buffer_data(&s->in);
+    record(x, s, 'C', l, len);
+    size_t k = len;
+    while (k && (l[k - 1] == '\n' || l[k - 1] == '\r'))
+        k--;
+    int ok = !(k == 1 && l[0] == '*') && k < cap;
+    if (ok) {
+        memcpy(out, l, k);
+        *n = k;
+    }
+    nt_buffer_consume(&s->in, len);
+    return ok;
+}
+
+/* AUTH LOGIN (not standardised, widely used): base64 user name and
+ * password, each after its own challenge, or the user name as an initial
+ * response. Accepted so that a scripted CAPA offering "SASL LOGIN" holds
+ * on the connections the script does not cover. */
+static int login_ok(exec *x, sess *s, const p3_cmd *cmd)
+{
+    char b[1100];
+    size_t bn = 0;
+    unsigned char u[800], p[800];
+    int un, pn;
+    if (cmd->nargs == 2) {
+        if (cmd->args[1].n >= sizeof b)
+            return 0;
+        memcpy(b, cmd->args[1].p, cmd->args[1].n);
+        bn = cmd->args[1].n;
+    } else if (!sasl_exchange(x, s, "+ VXNlcm5hbWU6", b, sizeof b, &bn)) { /* "Username:" */
+        return 0;
+    }
+    if ((un = b64_decode(b, bn, u)) < 0)
+        return 0;
+    if (!sasl_exchange(x, s, "+ UGFzc3dvcmQ6", b, sizeof b, &bn)) /* "Password:" */
+        return 0;
+    pn = b64_decode(b, bn, p);
+    int ok = pn >= 0 && (size_t)un == strlen(x->e->user) && !memcmp(u, x->e->user, (size_t)un) &&
+             (size_t)pn == strlen(x->e->pass) && !memcmp(p, x->e->pass, (size_t)pn);
+    memset(p, 0, sizeof p);
+    memset(b, 0, sizeof b);
+    return ok;
+}
 
 /* Answer one command as a correct POP3 server over the scenario's mailbox
  * (RFC 1939, RFC 2449 CAPA, RFC 2595 STLS, RFC 5034 AUTH PLAIN). */
@@ -720,30 +850,23 @@ static void respond(exec *x, sess *s, const p3_cmd *cmd, int parsed)
                 send_line(x, s, ".");
                 return;
             }
-            if (cmd->args[0].n != 5 || strncasecmp(cmd->args[0].p, "PLAIN", 5)) {
+            int login = cmd->args[0].n == 5 && !strncasecmp(cmd->args[0].p, "LOGIN", 5);
+            if (!login && (cmd->args[0].n != 5 || strncasecmp(cmd->args[0].p, "PLAIN", 5))) {
                 send_line(x, s, "-ERR unsupported mechanism");
                 return;
             }
             int ok;
-            if (cmd->nargs == 2) {
+            char b[1100];
+            size_t bn = 0;
+            if (login)
+                ok = login_ok(x, s, cmd);
+            else if (cmd->nargs == 2)
                 ok = plain_ok(x, cmd->args[1].p, cmd->args[1].n);
-            } else {
-                if (send_line(x, s, "+ "))
-                    return;
-                size_t len;
-                int rc = read_line(s, x->deadline, &len);
-                if (rc != 1) {
-                    note_s(x, s->num, "no AUTH PLAIN response from the client");
-                    return;
-                }
-                const char *l = nt_buffer_data(&s->in);
-                record(x, s, 'C', l, len);
-                size_t k = len;
-                while (k && (l[k - 1] == '\n' || l[k - 1] == '\r'))
-                    k--;
-                ok = !(k == 1 && l[0] == '*') && plain_ok(x, l, k);
-                nt_buffer_consume(&s->in, len);
-            }
+            else
+                ok = sasl_exchange(x, s, "+ ", b, sizeof b, &bn) && plain_ok(x, b, bn);
+            memset(b, 0, sizeof b);
+            if (!s->open)
+                return;
             if (ok) {
                 s->trans = 1;
                 send_line(x, s, "+OK authenticated");
@@ -859,6 +982,7 @@ static int check_command(exec *x, sess *s, const char *line, size_t len, p3_cmd 
 {
     char got[400];
     show(got, sizeof got, line, len);
+    s->bad_cert = s->orclose_watch = 0; /* it went on: no refusal */
     if (x->ncmds < CL_MAX_CMDS) {
         size_t k = len;
         while (k && (line[k - 1] == '\n' || line[k - 1] == '\r'))
@@ -936,6 +1060,46 @@ static int check_command(exec *x, sess *s, const char *line, size_t len, p3_cmd 
     return 1;
 }
 
+/* A client line inside an open AUTH exchange: a SASL response (base64,
+ * empty, or "*"), never a command (RFC 5034 section 4). Not kept for
+ * @expect-no-command: it is not a command, and it carries credentials.
+ * Returns whether it parsed (sl filled). */
+static int check_sasl(exec *x, sess *s, const char *line, size_t len, p3_sasl_line *sl)
+{
+    p3_diag d;
+    memset(sl, 0, sizeof *sl);
+    s->bad_cert = s->orclose_watch = 0;
+    if (p3_sasl_line_parse(line, len, 0, sl, &d) >= 0)
+        return 1;
+    char msg[300];
+    snprintf(msg, sizeof msg, "malformed SASL response line: %s", p3_errno_msg(d.code));
+    note_s(x, s->num, msg);
+    if (!x->f_syntax) {
+        x->f_syntax = 1;
+        judge(x, NULL, SC_V_FAIL, "a base64 line or \"*\" (RFC 5034 section 4)", "<redacted>",
+              "%s (RFC 5034 section 4: a client response consists of a line containing a "
+              "string encoded as Base64, or \"*\" to cancel)", msg);
+    }
+    return 0;
+}
+
+/* The default responder's end of an AUTH exchange the script opened but
+ * does not finish: "*" cancels, valid PLAIN credentials log in, anything
+ * else fails (RFC 5034 section 4). */
+static void respond_sasl(exec *x, sess *s, const p3_sasl_line *sl, int parsed)
+{
+    s->auth_open = 0;
+    x->answer_pending = 0;
+    if (parsed && sl->cancel) {
+        send_line(x, s, "-ERR [AUTH] authentication cancelled");
+    } else if (parsed && plain_ok(x, sl->data.p, sl->data.n)) {
+        s->trans = 1;
+        send_line(x, s, "+OK authenticated");
+    } else {
+        send_line(x, s, "-ERR [AUTH] authentication failed");
+    }
+}
+
 /* Read and handle client lines until one matches st's pattern (1 with
  * captures stored), or the session ends (0: verdict given when st). With
  * st NULL: serve until the session ends. */
@@ -944,7 +1108,7 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
     for (;;) {
         if (*x->stop)
             return harness_error(x, st, "%s", "interrupted"), 0;
-        if (!s->open && st && !x->strict && !s->closed_by_us_tls) {
+        if (!s->open && st && !x->strict && !s->closed_by_us_tls && !s->refused) {
             /* Clients such as curl use one connection per message: the
              * script goes on with the client's next connection. */
             int k = -1;
@@ -960,7 +1124,7 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
             }
         }
         if (!s->open) {
-            if (st)
+            if (st && !s->refused)
                 judge(x, st, sc_step_verdict(x->s, st), st->pat.src, "connection closed",
                       "the session ended before the client sent a command matching \"%s\"",
                       st->pat.src);
@@ -980,6 +1144,8 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
                 sess_close(s, 1);
                 return 0;
             }
+            if ((rc == 0 || rc == NT_ERR) && refusal(x, s))
+                return 0;
             if (rc == 2) {
                 record(x, s, 'C', nt_buffer_data(&s->in), nt_buffer_len(&s->in));
                 note_s(x, s->num, "the client closed the connection in the middle of a line");
@@ -1004,13 +1170,24 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
         const char *line = nt_buffer_data(&s->in);
         record(x, s, 'C', line, len);
         p3_cmd cmd;
-        int parsed = check_command(x, s, line, len, &cmd);
+        p3_sasl_line sl;
+        int in_auth = s->auth_open;
+        int parsed = in_auth ? check_sasl(x, s, line, len, &sl) : check_command(x, s, line, len, &cmd);
         if (st) {
             sc_capture caps[SC_MAX_CAPTURES];
             size_t nc = 0;
             sc_error err;
             x->miss = 0;
-            int m = sc_expect_command(st, line, len, lookup, x, caps, SC_MAX_CAPTURES, &nc, &err);
+            int m;
+            if (in_auth) {
+                /* base64 is case-sensitive: no keyword folding */
+                size_t k = len;
+                while (k && (line[k - 1] == '\n' || line[k - 1] == '\r'))
+                    k--;
+                m = sc_match(&st->pat, line, k, 0, lookup, x, caps, SC_MAX_CAPTURES, &nc, &err);
+            } else {
+                m = sc_expect_command(st, line, len, lookup, x, caps, SC_MAX_CAPTURES, &nc, &err);
+            }
             if (m < 0) {
                 nt_buffer_consume(&s->in, len);
                 return judge(x, st, x->miss ? sc_step_verdict(x->s, st) : SC_V_ERROR, NULL, NULL,
@@ -1021,8 +1198,10 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
                 for (size_t i = 0; i < nc; i++)
                     set_var(x, caps[i].name, caps[i].name_len, caps[i].value.p, caps[i].value.n,
                             0);
-                x->matched = parsed ? cmd.kind : P3_CMD_UNKNOWN;
-                x->matched_num = parsed ? cmd.num[0] : 0;
+                /* A SASL response keeps the exchange AUTH's: the final
+                 * scripted +OK logs in (scripted_answer). */
+                x->matched = in_auth ? P3_CMD_AUTH : parsed ? cmd.kind : P3_CMD_UNKNOWN;
+                x->matched_num = !in_auth && parsed ? cmd.num[0] : 0;
                 x->answer_pending = 1;
                 x->capa_listing = 0;
                 nt_buffer_consume(&s->in, len);
@@ -1030,7 +1209,10 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
             }
             if (x->strict) {
                 char got[400];
-                show(got, sizeof got, line, len);
+                if (in_auth)
+                    snprintf(got, sizeof got, "<redacted SASL response>");
+                else
+                    show(got, sizeof got, line, len);
                 nt_buffer_consume(&s->in, len);
                 return judge(x, st, sc_step_verdict(x->s, st), st->pat.src, got,
                              "expected a command matching \"%s\" (the scenario is strict)",
@@ -1040,6 +1222,15 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
         }
         /* Answered by the default responder: take the line out first, so
          * that a following AUTH response line is read fresh. */
+        if (in_auth) {
+            char copy[CL_MAX_LINE + 1];
+            memcpy(copy, line, len);
+            nt_buffer_consume(&s->in, len);
+            if (parsed)
+                p3_sasl_line_parse(copy, len, 0, &sl, &(p3_diag){0});
+            respond_sasl(x, s, &sl, parsed);
+            continue;
+        }
         char copy[CL_MAX_LINE + 1];
         memcpy(copy, line, len);
         nt_buffer_consume(&s->in, len);
@@ -1049,15 +1240,32 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
     }
 }
 
+static void capa_clear(exec *x)
+{
+    for (size_t i = 0; i < x->ncapa_lines; i++)
+        free(x->capa_lines[i]);
+    x->ncapa_lines = 0;
+    x->capa_scripted = 0;
+}
+
 /* Follow what a scripted answer implies for the session state. */
 static void scripted_answer(exec *x, sess *s, const char *text, size_t n, int data_line)
 {
     if (x->capa_listing) {
-        if (n == 1 && text[0] == '.')
+        if (n == 1 && text[0] == '.') {
             x->capa_listing = 0;
-        else if (data_line || n) {
+            x->capa_scripted = 1;
+        } else {
+            /* Kept un-stuffed; send_capa stuffs again. */
+            const char *t = data_line && n > 1 && text[0] == '.' ? text + 1 : text;
+            size_t tn = (size_t)(text + n - t);
             if (n == 10 && !memcmp(text, "PIPELINING", 10))
                 s->pipelining = 1;
+            if (x->ncapa_lines < CL_MAX_CAPA_LINES) {
+                char *l = strndup(t, tn);
+                if (l)
+                    x->capa_lines[x->ncapa_lines++] = l;
+            }
         }
         return;
     }
@@ -1065,11 +1273,24 @@ static void scripted_answer(exec *x, sess *s, const char *text, size_t n, int da
         return;
     int ok = n >= 3 && !memcmp(text, "+OK", 3);
     int cont = n >= 1 && text[0] == '+' && !ok;
-    if (cont)
-        return; /* a SASL continuation: the final answer comes later */
-    x->answer_pending = 0;
-    if (!ok)
+    if (cont) {
+        /* A SASL continuation: the client's next lines are responses
+         * (RFC 5034 section 4) until our final +OK or -ERR. */
+        if (x->matched == P3_CMD_AUTH)
+            s->auth_open = 1;
         return;
+    }
+    x->answer_pending = 0;
+    s->auth_open = 0;
+    if (!ok) {
+        if (x->matched == P3_CMD_CAPA) {
+            /* "-ERR": the server has no CAPA, for the rest of the run. */
+            capa_clear(x);
+            x->capa_scripted = 2;
+            snprintf(x->capa_err, sizeof x->capa_err, "%.*s", (int)n, text);
+        }
+        return;
+    }
     switch (x->matched) {
     case P3_CMD_PASS:
     case P3_CMD_APOP:
@@ -1087,9 +1308,11 @@ static void scripted_answer(exec *x, sess *s, const char *text, size_t n, int da
         memset(s->del, 0, s->nview);
         break;
     case P3_CMD_CAPA:
-        /* The scripted list replaces whatever was announced before. */
+        /* The scripted list replaces whatever was announced before, in
+         * this session and (send_capa) every later CAPA of the run. */
         s->pipelining = 0;
         x->capa_listing = 1;
+        capa_clear(x);
         break;
     default:
         break;
@@ -1180,7 +1403,7 @@ static int do_command(exec *x, const sc_step *st)
         return 1;
     sess *s = &x->ss[x->cur];
     if (!s->sent && send_greeting(x, s))
-        return judge(x, st, sc_step_verdict(x->s, st), "the client to read the greeting",
+        return s->refused ? 1 : judge(x, st, sc_step_verdict(x->s, st), "the client to read the greeting",
                      "connection closed", "the client closed the connection before the greeting");
     return serve_until(x, s, st) == 1 ? 0 : 1;
 }
@@ -1193,6 +1416,7 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
     int rc = nt_tls_accept(s->c, x->cert, &s->in, step_deadline(x, st));
     size_t discarded = nt_starttls_discarded(s->c);
     int fails = st && (st->flags & SC_F_FAILS);
+    int orclose = st && (st->flags & SC_F_ORCLOSE);
     char msg[700];
     if (rc != 0) {
         snprintf(msg, sizeof msg, "TLS handshake did not complete: %s", nt_errmsg(s->c));
@@ -1200,6 +1424,15 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
         s->closed_by_us = 1;
         s->closed_by_us_tls = 1;
         sess_close(s, 1);
+        if (orclose) {
+            /* FORMAT.md @starttls: refusing the handshake (e.g. over
+             * octets injected after +OK) is a safe end. */
+            note_s(x, s->num, "the client did not complete the TLS handshake (allowed by "
+                              "@starttls or-close); the scenario ends here");
+            s->refused = 1;
+            x->ended_early = 1;
+            return 1;
+        }
         if (fails || x->cert != x->e->tls_good)
             return fails ? 0 : 1;
         if (!st)
@@ -1221,6 +1454,7 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
               "%s (RFC 2595 section 4: the TLS negotiation begins immediately after the CRLF)",
               msg);
     }
+    s->orclose_watch = orclose;
     if (!fails)
         return 0;
     /* The handshake completed with a certificate the client must not
@@ -1534,6 +1768,7 @@ static void serve_rest(exec *x)
             sess_close(n, 1);
             continue;
         }
+        n->bad_cert = x->mode == CL_MODE_IMPLICIT && x->cert != x->e->tls_good;
         send_greeting(x, n);
         serve_until(x, n, NULL);
     }
@@ -1739,6 +1974,13 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
                   "message %zu (%s) was deleted on the server (DELE, QUIT) but the client did not "
                   "store it intact: mail lost (%s)", i + 1, x->msgs[i]->name, how);
     }
+    if (x->ended_early) {
+        /* @starttls or-close: the client refused safely; what the script
+         * expected of a completed run does not apply. */
+        note_s(x, 0, "end-of-run expectations not judged: the client ended the session at "
+                     "@starttls or-close");
+        return;
+    }
     for (size_t i = 0; i < s->nsteps; i++) {
         const sc_step *e = &s->steps[i];
         sc_verdict v = sc_step_verdict(s, e);
@@ -1866,6 +2108,20 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
     }
 }
 
+/* The transport a scenario runs with: scenarios about STLS need a client
+ * that uses it, even in a plain run. */
+static cl_mode scenario_mode(const sc_scenario *s, const cl_env *e)
+{
+    int wants_stls = 0;
+    for (size_t i = 0; i < s->nsteps; i++)
+        wants_stls |= s->steps[i].kind == SC_STEP_STARTTLS;
+    for (size_t i = 0; i < s->nrequires; i++)
+        wants_stls |= s->requires[i].kind == SC_REQ_CAPA && !strcmp(s->requires[i].name, "STLS");
+    if (!wants_stls || e->mode == CL_MODE_STLS || e->mode == CL_MODE_STLS_OPT)
+        return e->mode;
+    return e->prof->cmd[CL_MODE_STLS] ? CL_MODE_STLS : CL_MODE_STLS_OPT;
+}
+
 int cl_requires_unmet(const sc_scenario *s, const cl_env *e, char *reason, size_t len)
 {
     const cl_profile *p = e->prof;
@@ -1892,7 +2148,12 @@ int cl_requires_unmet(const sc_scenario *s, const cl_env *e, char *reason, size_
                 return 1;
             }
         } else {
-            int ok = !strcmp(r->name, "implicit-tls") ? e->mode == CL_MODE_IMPLICIT : 0;
+            /* tls-required: the client runs with a template that must not
+             * go on without TLS ("STLS required" or implicit TLS). */
+            cl_mode m = scenario_mode(s, e);
+            int ok = !strcmp(r->name, "implicit-tls")   ? e->mode == CL_MODE_IMPLICIT
+                     : !strcmp(r->name, "tls-required") ? m == CL_MODE_STLS || m == CL_MODE_IMPLICIT
+                                                        : 0;
             for (size_t k = 0; k < p->nprops && !ok; k++)
                 ok = !strcmp(p->props[k], r->name);
             if (!ok) {
@@ -1906,20 +2167,6 @@ int cl_requires_unmet(const sc_scenario *s, const cl_env *e, char *reason, size_
         return 1;
     }
     return 0;
-}
-
-/* The transport a scenario runs with: scenarios about STLS need a client
- * that uses it, even in a plain run. */
-static cl_mode scenario_mode(const sc_scenario *s, const cl_env *e)
-{
-    int wants_stls = 0;
-    for (size_t i = 0; i < s->nsteps; i++)
-        wants_stls |= s->steps[i].kind == SC_STEP_STARTTLS;
-    for (size_t i = 0; i < s->nrequires; i++)
-        wants_stls |= s->requires[i].kind == SC_REQ_CAPA && !strcmp(s->requires[i].name, "STLS");
-    if (!wants_stls || e->mode == CL_MODE_STLS || e->mode == CL_MODE_STLS_OPT)
-        return e->mode;
-    return e->prof->cmd[CL_MODE_STLS] ? CL_MODE_STLS : CL_MODE_STLS_OPT;
 }
 
 void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *c,
@@ -2051,6 +2298,7 @@ out:
         nftw(x->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     for (size_t i = 0; i < x->ncmds; i++)
         free(x->cmds[i]);
+    capa_clear(x);
     free(x->msgs);
     free(x->gone);
     free_vars(x);

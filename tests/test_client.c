@@ -59,12 +59,15 @@ typedef struct result {
     int64_t ms;
 } result;
 
-/* Run SCEN with `cmd` as the client's plain command template. */
-static result run_fake(const char *cmd, const char *timeout)
+/* Run scenario text scn (or the scenario file path when scn is NULL)
+ * with `cmd` as the client's command template in every mode; TLS with
+ * test certificates made in g_root. */
+static result run_scn(const char *scn, const char *path, const char *cmd, cl_mode mode,
+                      const char *timeout)
 {
     char prof[2048];
-    snprintf(prof, sizeof prof, "name = fake\ncmd-plain = %s\nstore = files\n"
-             "store-path = {outdir}\ntimeout = %s\n", cmd, timeout);
+    snprintf(prof, sizeof prof, "name = fake\ncmd-plain = %s\ncmd-stls = %s\ncmd-implicit = %s\n"
+             "store = files\nstore-path = {outdir}\ntimeout = %s\n", cmd, cmd, cmd, timeout);
     cl_profile p;
     cl_profile_init(&p);
     char err[512];
@@ -72,19 +75,45 @@ static result run_fake(const char *cmd, const char *timeout)
                   "%s", err);
     sc_scenario s;
     sc_error serr;
-    ck_assert_msg(sc_parse("fake.scn", SCEN, sizeof SCEN - 1, &s, &serr) == 0, "%s", serr.text);
+    if (scn)
+        ck_assert_msg(sc_parse("fake.scn", scn, strlen(scn), &s, &serr) == 0, "%s", serr.text);
+    else
+        ck_assert_msg(sc_parse_file(path, &s, &serr) == 0, "%s", serr.text);
     char fname[] = "m1", fdata[] = "Subject: x\r\n\r\nbody\r\n";
     cl_fixture fx = {fname, fdata, sizeof fdata - 1};
+    cl_fixture *fix = &fx;
+    size_t nfix = 1;
+    char fixdir[512];
+    if (!scn) {
+        snprintf(fixdir, sizeof fixdir, "%s/scenarios/client/fixtures", P3S_SOURCE_DIR);
+        ck_assert_msg(cl_fixtures_load(fixdir, &fix, &nfix, err, sizeof err) == 0, "%s", err);
+    }
+    char certdir[400];
+    snprintf(certdir, sizeof certdir, "%s/certs", g_root);
+    mkdir(certdir, 0700);
+    ck_assert_msg(nt_cert_make_dir(certdir, err, sizeof err) == 0, "%s", err);
+    struct nt_tls_ctx *ctx[3];
+    static const char *const leaf[3] = {"server", "unknown-ca", "wrong-host"};
+    for (int i = 0; i < 3; i++) {
+        char cert[500], key[500];
+        snprintf(cert, sizeof cert, "%s/%s.pem", certdir, leaf[i]);
+        snprintf(key, sizeof key, "%s/%s.key", certdir, leaf[i]);
+        ctx[i] = nt_tls_server_ctx(cert, key, err, sizeof err);
+        ck_assert_msg(ctx[i] != NULL, "%s", err);
+    }
     cl_env e;
     memset(&e, 0, sizeof e);
     e.prof = &p;
-    e.mode = CL_MODE_PLAIN;
+    e.mode = mode;
     e.user = "u1";
     e.pass = "secretpw";
-    e.certdir = g_root;
+    e.certdir = certdir;
     e.workroot = g_root;
-    e.fix = &fx;
-    e.nfix = 1;
+    e.tls_good = ctx[0];
+    e.tls_unknown = ctx[1];
+    e.tls_wrong = ctx[2];
+    e.fix = fix;
+    e.nfix = nfix;
     e.timeout_ms = p.timeout_ms;
     rp_run r;
     rp_run_init(&r, "client", "fake", "none");
@@ -104,10 +133,45 @@ static result run_fake(const char *cmd, const char *timeout)
         if (k)
             res.pid = strtol(k + 11, NULL, 10);
     }
+    for (size_t i = 0; i < c->nio && getenv("P3T_VERBOSE"); i++)
+        fprintf(stderr, "  %c%d %s\n", c->io[i].dir, c->io[i].session, c->io[i].text);
     rp_run_free(&r);
     sc_free(&s);
     cl_profile_free(&p);
+    for (int i = 0; i < 3; i++)
+        nt_tls_ctx_free(ctx[i]);
+    if (fix != &fx)
+        cl_fixtures_free(fix, nfix);
     return res;
+}
+
+static result run_fake(const char *cmd, const char *timeout)
+{
+    return run_scn(SCEN, NULL, cmd, CL_MODE_PLAIN, timeout);
+}
+
+/* A scripted client: python3 with the code in g_root/client.py, which gets
+ * host, port and the CA file as sys.argv[1..3]. */
+static const char *fake_client(const char *code)
+{
+    static char cmd[600];
+    char path[400];
+    snprintf(path, sizeof path, "%s/client.py", g_root);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("import socket, ssl, sys, base64\n"
+          "s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n"
+          "f = s.makefile('rb')\n"
+          "def line():\n"
+          "    return f.readline().decode().rstrip('\\r\\n')\n"
+          "def cmd(t):\n"
+          "    s.sendall(t.encode() + b'\\r\\n')\n"
+          "    return line()\n",
+          f);
+    fputs(code, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "exec python3 %s {host} {port} {cafile}", path);
+    return cmd;
 }
 
 static void assert_group_gone(long pid)
@@ -164,6 +228,190 @@ START_TEST(early_exit_gives_a_verdict)
     ck_assert_msg(strstr(r.reason, "without connecting"), "%s", r.reason);
     ck_assert_int_lt(r.ms, 5000); /* not the 20 s timeout */
     assert_group_gone(r.pid);
+}
+END_TEST
+
+#define HDR(id, level)                                                                             \
+    "id: " id "\ntitle: t\nrfc: 5034\nsection: 4\nlevel: " level "\nquote: q\nrole: client\n"   \
+    "mailbox: m1\n"
+
+/* A SASL response inside a scripted AUTH exchange is no command (no
+ * "malformed command line"), and the scripted +OK after it logs in (STAT
+ * afterwards is no state finding). */
+START_TEST(scripted_auth_exchange)
+{
+    const char *scn = HDR("auth", "MUST") "\n"
+                      "S: +OK hi\n"
+                      "C: AUTH PLAIN\n"
+                      "S: +\\s\n"
+                      "C: {r:b64}\n"
+                      "S: +OK logged in\n"
+                      "C: STAT\n"
+                      "S: +OK 0 0\n"
+                      "@expect-exit 0\n";
+    const char *code = "line()\n"
+                       "assert cmd('AUTH PLAIN') == '+ '\n"
+                       "r = cmd(base64.b64encode(b'\\0u1\\0secretpw').decode())\n"
+                       "assert r.startswith('+OK'), r\n"
+                       "assert cmd('STAT').startswith('+OK')\n"
+                       "cmd('QUIT')\n";
+    result r = run_scn(scn, NULL, fake_client(code), CL_MODE_PLAIN, "10s");
+    ck_assert_msg(r.v == RP_PASS, "%s: %s", rp_verdict_name(r.v), r.reason);
+}
+END_TEST
+
+/* "*" and "" are SASL responses too; the default responder ends an
+ * exchange the script opened: "*" is cancelled with -ERR, valid PLAIN
+ * credentials log in. */
+START_TEST(auth_exchange_default_responder)
+{
+    const char *scn = HDR("auth2", "MUST") "\n"
+                      "S: +OK hi\n"
+                      "C: AUTH PLAIN\n"
+                      "S: +\\s\n"
+                      "@expect-exit 0\n";
+    const char *code = "line()\n"
+                       "assert cmd('AUTH PLAIN') == '+ '\n"
+                       "r = cmd('*')\n"
+                       "assert r.startswith('-ERR'), r\n"
+                       "assert cmd('AUTH PLAIN') == '+ '\n"
+                       "r = cmd(base64.b64encode(b'\\0u1\\0secretpw').decode())\n"
+                       "assert r.startswith('+OK'), r\n"
+                       "cmd('QUIT')\n";
+    result r = run_scn(scn, NULL, fake_client(code), CL_MODE_PLAIN, "10s");
+    ck_assert_msg(r.v == RP_PASS, "%s: %s", rp_verdict_name(r.v), r.reason);
+    /* A line that is not base64 inside the exchange is a finding. */
+    const char *bad = "line()\n"
+                      "assert cmd('AUTH PLAIN') == '+ '\n"
+                      "cmd('not base64!')\n"
+                      "cmd('QUIT')\n";
+    r = run_scn(scn, NULL, fake_client(bad), CL_MODE_PLAIN, "10s");
+    ck_assert_int_eq(r.v, RP_FAIL);
+    ck_assert_msg(strstr(r.reason, "malformed SASL response"), "%s", r.reason);
+}
+END_TEST
+
+/* @starttls or-close (client role): a client that refuses the handshake
+ * after octets injected behind the +OK ends the scenario safely. */
+START_TEST(starttls_or_close_refusal_passes)
+{
+    const char *scn = HDR("orclose", "MUST") "requires: STLS\n\n"
+                      "S: +OK hi\n"
+                      "C: STLS\n"
+                      "S: +OK go\\r\\n-ERR injected\\r\\n\n"
+                      "@raw\n"
+                      "@starttls or-close\n"
+                      "@expect-stored m1\n"
+                      "@expect-exit 0\n";
+    const char *code = "import time\n"
+                       "line()\n"
+                       "s.sendall(b'STLS\\r\\n')\n"
+                       "time.sleep(0.3)\n"
+                       "d = s.recv(4096)\n"
+                       "s.close()\n"
+                       "sys.exit(1 if b'injected' in d else 0)\n";
+    result r = run_scn(scn, NULL, fake_client(code), CL_MODE_STLS, "10s");
+    ck_assert_msg(r.v == RP_PASS, "%s: %s", rp_verdict_name(r.v), r.reason);
+}
+END_TEST
+
+/* A scripted CAPA answer is the answer to every later CAPA of the run,
+ * on later connections too. */
+START_TEST(scripted_capa_sticks)
+{
+    const char *scn = HDR("capa", "MUST") "\n"
+                      "S: +OK hi\n"
+                      "C: CAPA\n"
+                      "S: +OK\n"
+                      "S* USER\n"
+                      "S* .odd\n"
+                      "S: .\n"
+                      "C: QUIT\n"
+                      "S: +OK bye\n"
+                      "@expect-exit 0\n";
+    const char *code = "def capa():\n"
+                       "    assert cmd('CAPA').startswith('+OK')\n"
+                       "    l = []\n"
+                       "    while True:\n"
+                       "        x = line()\n"
+                       "        if x == '.': return l\n"
+                       "        l.append(x)\n"
+                       "line()\n"
+                       "assert capa() == ['USER', '..odd']\n"
+                       "cmd('QUIT')\n"
+                       "s = socket.create_connection((sys.argv[1], int(sys.argv[2])))\n"
+                       "f = s.makefile('rb')\n"
+                       "line()\n"
+                       "c = capa()\n"
+                       "cmd('QUIT')\n"
+                       "sys.exit(0 if c == ['USER', '..odd'] else 7)\n";
+    result r = run_scn(scn, NULL, fake_client(code), CL_MODE_PLAIN, "10s");
+    ck_assert_msg(r.v == RP_PASS, "%s: %s", rp_verdict_name(r.v), r.reason);
+}
+END_TEST
+
+/* requires: tls-required is met by the "STLS required" and implicit
+ * templates only. */
+START_TEST(requires_tls_required)
+{
+    const char *scn = HDR("tlsreq", "MUST") "requires: tls-required\n\nS: +OK\n";
+    const char *prof = "cmd-plain = a\ncmd-stls = b\ncmd-stls-opt = c\ncmd-implicit = d\n"
+                       "store-path = x\n";
+    cl_profile p;
+    cl_profile_init(&p);
+    char err[256];
+    ck_assert_int_eq(cl_profile_parse(&p, "p", prof, strlen(prof), err, sizeof err), 0);
+    sc_scenario s;
+    sc_error serr;
+    ck_assert_msg(sc_parse("t.scn", scn, strlen(scn), &s, &serr) == 0, "%s", serr.text);
+    cl_env e;
+    memset(&e, 0, sizeof e);
+    e.prof = &p;
+    static const int met[CL_MODE__COUNT] = {0, 1, 0, 1};
+    for (int m = 0; m < CL_MODE__COUNT; m++) {
+        e.mode = (cl_mode)m;
+        char why[200] = "";
+        ck_assert_msg(cl_requires_unmet(&s, &e, why, sizeof why) == !met[m], "mode %s: %s",
+                      cl_mode_name((cl_mode)m), why);
+    }
+    sc_free(&s);
+    cl_profile_free(&p);
+}
+END_TEST
+
+/* Implicit TLS with a certificate the client must refuse: a client that
+ * completes the handshake, checks, and closes has refused it. */
+START_TEST(implicit_bad_cert_close_is_refusal)
+{
+    const char *scn = HDR("implbad", "MUST") "requires: implicit-tls\n\n"
+                      "@tls cert=unknown-ca\n"
+                      "S: +OK hi\n"
+                      "C: USER *\n"
+                      "S: +OK\n"
+                      "@expect-no-command USER *\n"
+                      "@expect-exit nonzero\n";
+    const char *code = "ctx = ssl.create_default_context()\n"
+                       "ctx.check_hostname = False\n"
+                       "ctx.verify_mode = ssl.CERT_NONE\n"
+                       "t = ctx.wrap_socket(s, server_hostname='localhost')\n"
+                       "t.close()\n"
+                       "sys.exit(2)\n";
+    result r = run_scn(scn, NULL, fake_client(code), CL_MODE_IMPLICIT, "10s");
+    ck_assert_msg(r.v == RP_PASS, "%s: %s", rp_verdict_name(r.v), r.reason);
+}
+END_TEST
+
+/* Regression: a MAY scenario whose first wire step is C:, and a client that
+ * exits without connecting, once crashed in need_conn. */
+START_TEST(may_scenario_client_exits_without_connecting)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/scenarios/client/data/cl-data-list-size-larger.scn",
+             P3S_SOURCE_DIR);
+    result r = run_scn(NULL, path, "exit 8", CL_MODE_PLAIN, "10s");
+    ck_assert_int_eq(r.v, RP_INFO);
+    ck_assert_msg(strstr(r.reason, "without connecting"), "%s", r.reason);
+    ck_assert_int_lt(r.ms, 5000);
 }
 END_TEST
 
@@ -231,6 +479,13 @@ static Suite *make_suite(void)
     tcase_add_test(t, early_exit_gives_a_verdict);
     tcase_add_test(t, store_mbox_and_strip_headers);
     tcase_add_test(t, profile_errors);
+    tcase_add_test(t, scripted_auth_exchange);
+    tcase_add_test(t, auth_exchange_default_responder);
+    tcase_add_test(t, starttls_or_close_refusal_passes);
+    tcase_add_test(t, scripted_capa_sticks);
+    tcase_add_test(t, requires_tls_required);
+    tcase_add_test(t, implicit_bad_cert_close_is_refusal);
+    tcase_add_test(t, may_scenario_client_exits_without_connecting);
     suite_add_tcase(s, t);
     return s;
 }
