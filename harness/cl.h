@@ -185,24 +185,6 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
 int cl_fixtures_load(const char *dir, cl_fixture **out, size_t *n, char *err, size_t errlen);
 void cl_fixtures_free(cl_fixture *f, size_t n);
 
-/* ---------------------------------------------------------------------------
- * Expectations files (cl_expect.c): "scenario-id VERDICT  # why" lines.
- * Written to be shared with `pop3spec server`.
- */
-typedef struct cl_expectation {
-    char id[128];
-    char verdict[8];
-    int seen;
-} cl_expectation;
-
-/* Returns the number of entries (at most max), or -1 after printing
- * "prog: path:line: ..." to stderr. */
-long cl_expect_load(const char *prog, const char *path, cl_expectation *e, size_t max);
-/* Compare run's verdicts with the file (SKIPs only where listed; entries
- * that did not run are reported unless filtered). Prints differences;
- * returns 1 when anything differs. */
-int cl_expect_compare(const rp_run *run, cl_expectation *e, long n, int filtered);
-
 /* CLI: `pop3spec client [options]`; argv[0] is "client". Exit status as
  * `pop3spec server`. */
 int cl_main(int argc, char **argv);

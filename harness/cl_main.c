@@ -17,6 +17,7 @@
 
 #include "cl.h"
 #include "nt.h"
+#include "run_expect.h"
 
 static volatile int g_stop;
 
@@ -47,6 +48,8 @@ static void usage(FILE *f)
           "  --report DIR          write junit.xml, report.json, report.html (default\n"
           "                        pop3spec-report)\n"
           "  --expect FILE         expected non-PASS verdicts; exit 1 when any differs\n"
+          "                        (repeatable: a later file overrides an earlier one per\n"
+          "                        scenario, e.g. NAME.expect then NAME-MODE.expect)\n"
           "  --no-skip             exit 1 when a scenario is skipped\n"
           "  --jobs N              scenarios in parallel (1-64, default 1): each has its own\n"
           "                        port, work folder and client process; reports keep\n"
@@ -64,7 +67,9 @@ static void usage(FILE *f)
 #define MAX_SEL 64
 
 typedef struct opts {
-    const char *profile, *tls, *scen_dir, *fix_dir, *report, *expect, *timeout;
+    const char *profile, *tls, *scen_dir, *fix_dir, *report, *timeout;
+    const char *expect[MAX_SEL];
+    size_t nexpect;
     const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
     size_t nsel, ntags, nxtags;
     const char *rfc, *level;
@@ -99,7 +104,6 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--scenarios")) val = &o->scen_dir;
         else if (!strcmp(a, "--fixtures")) val = &o->fix_dir;
         else if (!strcmp(a, "--report")) val = &o->report;
-        else if (!strcmp(a, "--expect")) val = &o->expect;
         else if (!strcmp(a, "--timeout")) val = &o->timeout;
         else if (!strcmp(a, "--rfc")) val = &o->rfc;
         else if (!strcmp(a, "--level")) val = &o->level;
@@ -114,9 +118,11 @@ static int parse_args(int argc, char **argv, opts *o)
             o->jobs = (unsigned)j;
             continue;
         }
-        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag")) {
-            const char **arr = a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
-            size_t *n = a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
+        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag") ||
+                 !strcmp(a, "--expect")) {
+            int ex = !strcmp(a, "--expect");
+            const char **arr = ex ? o->expect : a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
+            size_t *n = ex ? &o->nexpect : a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
             if (*n >= MAX_SEL) {
                 fprintf(stderr, "pop3spec client: at most %d %s options\n", MAX_SEL, a);
                 return -1;
@@ -228,8 +234,6 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     remove(path);
     return 0;
 }
-
-#define MAX_EXPECT 512
 
 /* The scenarios of one run, shared by the --jobs workers. Each worker takes
  * the next scenario index and fills that case, so the report keeps the
@@ -351,8 +355,8 @@ int cl_main(int argc, char **argv)
     size_t nfix = 0;
     char workroot[512] = "";
     struct nt_tls_ctx *ctx[3] = {NULL, NULL, NULL};
-    cl_expectation *exp = NULL;
-    long nexp = 0;
+    run_expect exp;
+    run_expect_init(&exp);
     if (bad) {
         fprintf(stderr, "pop3spec client: scenario errors: nothing was run\n");
         rc = 2;
@@ -390,14 +394,11 @@ int cl_main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    if (o.expect) {
-        exp = calloc(MAX_EXPECT, sizeof *exp);
-        nexp = exp ? cl_expect_load("pop3spec client", o.expect, exp, MAX_EXPECT) : -1;
-        if (nexp < 0) {
+    for (size_t i = 0; i < o.nexpect; i++)
+        if (run_expect_load(&exp, "pop3spec client", o.expect[i])) {
             rc = 2;
             goto out;
         }
-    }
     /* Work root: test certificates, and one folder per scenario with the
      * client's configuration, its password file and what it stored. */
     const char *tmp = getenv("TMPDIR");
@@ -532,10 +533,13 @@ int cl_main(int argc, char **argv)
     rp_run_counts(&run, counts);
     if (rc == 0)
         rc = counts[RP_FAIL] ? 1 : counts[RP_ERROR] ? 3 : 0;
-    if (o.expect) {
+    if (o.nexpect) {
         int filtered = o.nsel || o.ntags || o.nxtags || o.rfc || o.level;
-        int diff = cl_expect_compare(&run, exp, nexp, filtered);
-        printf("expectations (%s): %s\n", o.expect, diff ? "DIFFER" : "all met");
+        int diff = run_expect_compare(&run, &exp, filtered, stdout);
+        printf("expectations (");
+        for (size_t i = 0; i < o.nexpect; i++)
+            printf("%s%s", i ? " + " : "", o.expect[i]);
+        printf("): %s\n", diff ? "DIFFER" : "all met");
         rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
     }
     if (o.no_skip)
@@ -555,7 +559,7 @@ out:
     if (workroot[0] && !o.keep)
         nftw(workroot, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     cl_fixtures_free(fix, nfix);
-    free(exp);
+    run_expect_free(&exp);
     for (size_t i = 0; scen && i < ns; i++)
         sc_free(&scen[i]);
     free(scen);

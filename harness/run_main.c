@@ -17,6 +17,7 @@
 #include "nt.h"
 #include "ref.h"
 #include "run.h"
+#include "run_expect.h"
 #include "run_int.h"
 
 static volatile int g_stop;
@@ -56,7 +57,9 @@ static void usage(FILE *f)
           "  --report DIR          write junit.xml, report.json, report.html (default\n"
           "                        pop3spec-report)\n"
           "  --expect FILE         expected non-PASS verdicts; exit 1 when any differs\n"
-          "                        (a SKIP differs only where the file expects SKIP)\n"
+          "                        (a SKIP differs only where the file expects SKIP;\n"
+          "                        repeatable: a later file overrides an earlier one per\n"
+          "                        scenario)\n"
           "  --no-skip             exit 1 when a scenario is skipped (slow ones aside)\n"
           "  --color WHEN          auto, always, never\n"
           "  --quiet               no per-scenario lines\n"
@@ -73,7 +76,9 @@ typedef struct opts {
     const char *profile, *host, *tls, *ca, *tls_name, *user_env, *pass_env;
     unsigned port;
     int insecure, builtin, disposable, list, slow, quiet, color, no_skip;
-    const char *scen_dir, *report, *expect, *timeout;
+    const char *scen_dir, *report, *timeout;
+    const char *expect[MAX_SEL];
+    size_t nexpect;
     const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
     size_t nsel, ntags, nxtags;
     const char *rfc, *section, *level;
@@ -136,14 +141,15 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--pass-env")) val = &o->pass_env;
         else if (!strcmp(a, "--scenarios")) val = &o->scen_dir;
         else if (!strcmp(a, "--report")) val = &o->report;
-        else if (!strcmp(a, "--expect")) val = &o->expect;
         else if (!strcmp(a, "--timeout")) val = &o->timeout;
         else if (!strcmp(a, "--rfc")) val = &o->rfc;
         else if (!strcmp(a, "--section")) val = &o->section;
         else if (!strcmp(a, "--level")) val = &o->level;
-        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag")) {
-            const char **arr = a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
-            size_t *n = a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
+        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag") ||
+                 !strcmp(a, "--expect")) {
+            int ex = !strcmp(a, "--expect");
+            const char **arr = ex ? o->expect : a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
+            size_t *n = ex ? &o->nexpect : a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
             if (*n >= MAX_SEL) {
                 fprintf(stderr, "pop3spec server: at most %d %s options\n", MAX_SEL, a);
                 return -1;
@@ -435,69 +441,6 @@ static int credentials(const run_profile *p, char **user, char **pass)
     return 0;
 }
 
-/* ---- expectations ------------------------------------------------------- */
-
-#define MAX_EXPECT 512
-
-typedef struct expectation {
-    char id[128];
-    char verdict[8];
-    int seen;
-} expectation;
-
-/* Lines "scenario-id VERDICT  # reasoning"; '#' lines are comments. */
-static long load_expect(const char *path, expectation *e, size_t max)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "pop3spec server: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char line[1024];
-    long n = 0;
-    unsigned ln = 0;
-    while (fgets(line, sizeof line, f)) {
-        ln++;
-        char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s == '#' || *s == '\n' || !*s)
-            continue;
-        char *id = s;
-        while (*s && *s != ' ' && *s != '\t' && *s != '\n')
-            s++;
-        size_t idn = (size_t)(s - id);
-        while (*s == ' ' || *s == '\t')
-            s++;
-        char *v = s;
-        while (*s >= 'A' && *s <= 'Z')
-            s++;
-        size_t vn = (size_t)(s - v);
-        int ok = vn && vn < 8 && idn && idn < 128;
-        if (ok) {
-            char vv[8];
-            memcpy(vv, v, vn);
-            vv[vn] = 0;
-            ok = !strcmp(vv, "PASS") || !strcmp(vv, "FAIL") || !strcmp(vv, "WARN") ||
-                 !strcmp(vv, "INFO") || !strcmp(vv, "SKIP") || !strcmp(vv, "ERROR");
-        }
-        if (!ok || (size_t)n >= max) {
-            fprintf(stderr, "pop3spec server: %s:%u: expected \"scenario-id VERDICT  # why\"\n",
-                    path, ln);
-            fclose(f);
-            return -1;
-        }
-        memcpy(e[n].id, id, idn);
-        e[n].id[idn] = 0;
-        memcpy(e[n].verdict, v, vn);
-        e[n].verdict[vn] = 0;
-        e[n].seen = 0;
-        n++;
-    }
-    fclose(f);
-    return n;
-}
-
 /* ---- running ------------------------------------------------------------ */
 
 typedef struct work {
@@ -694,17 +637,14 @@ int run_server_main(int argc, char **argv)
         printf("%zu scenarios\n", ns);
         goto out_scen;
     }
-    expectation *exp = NULL;
-    long nexp = 0;
-    if (o.expect) {
-        exp = calloc(MAX_EXPECT, sizeof *exp);
-        nexp = load_expect(o.expect, exp, MAX_EXPECT);
-        if (nexp < 0) {
-            free(exp);
+    run_expect exp;
+    run_expect_init(&exp);
+    for (size_t i = 0; i < o.nexpect; i++)
+        if (run_expect_load(&exp, "pop3spec server", o.expect[i])) {
+            run_expect_free(&exp);
             rc = 2;
             goto out_scen;
         }
-    }
 
     char err[512];
     builtin b;
@@ -721,7 +661,7 @@ int run_server_main(int argc, char **argv)
             fprintf(stderr, "pop3spec server: starting the reference server: %s\n", err);
             builtin_stop(&b);
             rc = 4;
-            free(exp);
+            run_expect_free(&exp);
             goto out_scen;
         }
         have_builtin = 1;
@@ -740,7 +680,7 @@ int run_server_main(int argc, char **argv)
         pass = strdup("tanstaaf");
     } else if (credentials(&prof, &user, &pass)) {
         rc = 2;
-        free(exp);
+        run_expect_free(&exp);
         goto out_scen;
     }
     if (!prof.port)
@@ -838,42 +778,13 @@ int run_server_main(int argc, char **argv)
         rp_run_counts(&run, counts);
         if (rc == 0)
             rc = counts[RP_FAIL] ? 1 : counts[RP_ERROR] ? 3 : 0;
-        if (o.expect) {
-            int diff = 0;
-            for (size_t i = 0; i < run.ncases; i++) {
-                const rp_case *c = &run.cases[i];
-                const char *want = "PASS";
-                /* Slow scenarios skipped for want of --slow did not run. */
-                if (c->verdict == RP_SKIP && c->reason && strstr(c->reason, "--slow"))
-                    continue;
-                int skip_listed = 0;
-                for (long k = 0; k < nexp; k++)
-                    if (!strcmp(exp[k].id, c->id)) {
-                        skip_listed = !strcmp(exp[k].verdict, "SKIP");
-                        exp[k].seen = 1;
-                    }
-                /* A SKIP (a capability absent in this transport mode) is a
-                 * difference only where the file expects SKIP; --no-skip
-                 * forbids SKIPs altogether. */
-                if (c->verdict == RP_SKIP && !skip_listed)
-                    continue;
-                for (long k = 0; k < nexp; k++)
-                    if (!strcmp(exp[k].id, c->id)) {
-                        want = exp[k].verdict;
-                        exp[k].seen = 1;
-                    }
-                if (strcmp(want, rp_verdict_name(c->verdict))) {
-                    printf("expectation differs: %s: expected %s, got %s (%s)\n", c->id, want,
-                           rp_verdict_name(c->verdict), c->reason ? c->reason : "");
-                    diff = 1;
-                }
-            }
-            for (long k = 0; k < nexp && !run.interrupted; k++)
-                if (!exp[k].seen && !o.nsel && !o.ntags && !o.rfc && !o.section && !o.level) {
-                    printf("expectation for a scenario that did not run: %s\n", exp[k].id);
-                    diff = 1;
-                }
-            printf("expectations (%s): %s\n", o.expect, diff ? "DIFFER" : "all met");
+        if (o.nexpect) {
+            int filtered = o.nsel || o.ntags || o.rfc || o.section || o.level;
+            int diff = run_expect_compare(&run, &exp, filtered, stdout);
+            printf("expectations (");
+            for (size_t i = 0; i < o.nexpect; i++)
+                printf("%s%s", i ? " + " : "", o.expect[i]);
+            printf("): %s\n", diff ? "DIFFER" : "all met");
             rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
         }
         if (o.no_skip) {
@@ -900,7 +811,7 @@ int run_server_main(int argc, char **argv)
         free(pass);
     }
     free(user);
-    free(exp);
+    run_expect_free(&exp);
     if (have_builtin)
         builtin_stop(&b);
 out_scen:

@@ -13,6 +13,7 @@
 #include "nt.h"
 #include "p3t.h"
 #include "run.h"
+#include "run_expect.h"
 #include "run_int.h"
 
 typedef enum { H_STALL, H_FLOOD, H_GARBAGE, H_ENDLESS_ML, H_RESET, H_DRIP, H_PLAIN } hmode;
@@ -216,6 +217,66 @@ START_TEST(profile_errors)
 }
 END_TEST
 
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void add_case(rp_run *r, const char *id, rp_verdict v, const char *reason)
+{
+    rp_case *c = rp_run_add(r);
+    rp_set(&c->id, id);
+    rp_case_verdict(r, c, v, 0, reason, NULL, NULL);
+}
+
+/* One expectations module for both runners: overlays override per id, a
+ * SKIP differs only where SKIP is expected, --slow skips are ignored,
+ * entries that did not run are reported unless the run was filtered. */
+START_TEST(expectations_overlay)
+{
+    char base[] = "/tmp/p3s-exp-base.XXXXXX", over[] = "/tmp/p3s-exp-over.XXXXXX";
+    close(mkstemp(base));
+    close(mkstemp(over));
+    write_text(base, "# base\na FAIL  # why\nb INFO\nc WARN\nd INFO\nslow1 INFO\n");
+    write_text(over, "a PASS  # taken back\nb WARN\n");
+    run_expect x;
+    run_expect_init(&x);
+    ck_assert_int_eq(run_expect_load(&x, "test", base), 0);
+    ck_assert_int_eq(run_expect_load(&x, "test", over), 0);
+    rp_run r;
+    rp_run_init(&r, "client", "t", "none");
+    add_case(&r, "a", RP_PASS, "ok");
+    add_case(&r, "b", RP_WARN, "w");
+    add_case(&r, "c", RP_SKIP, "not in this mode");  /* listed WARN: a SKIP is no difference */
+    add_case(&r, "d", RP_INFO, "i");
+    add_case(&r, "slow1", RP_SKIP, "tagged slow (use --slow)");
+    FILE *out = tmpfile();
+    /* slow1 did not run (a --slow skip): reported when the whole suite ran */
+    ck_assert_int_eq(run_expect_compare(&r, &x, 0, out), 1);
+    for (size_t i = 0; i < x.n; i++)
+        x.e[i].seen = 0;
+    ck_assert_int_eq(run_expect_compare(&r, &x, 1, out), 0);
+    fclose(out);
+    rp_run_free(&r);
+    rp_run_init(&r, "client", "t", "none");
+    add_case(&r, "a", RP_FAIL, "f"); /* the overlay says PASS */
+    out = tmpfile();
+    ck_assert_int_eq(run_expect_compare(&r, &x, 1, out), 1);
+    fclose(out);
+    rp_run_free(&r);
+    run_expect_free(&x);
+    write_text(over, "e MAYBE\n");
+    run_expect_init(&x);
+    ck_assert_int_eq(run_expect_load(&x, "test", over), -1);
+    run_expect_free(&x);
+    unlink(base);
+    unlink(over);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("runner");
@@ -229,6 +290,7 @@ static Suite *suite(void)
     tcase_add_test(t, drip);
     tcase_add_test(t, tls_failure);
     tcase_add_test(t, profile_errors);
+    tcase_add_test(t, expectations_overlay);
     suite_add_tcase(s, t);
     return s;
 }
