@@ -3,7 +3,6 @@
  * describes, write the reports, and exit like `pop3spec server`. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fnmatch.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,15 +16,8 @@
 
 #include "cl.h"
 #include "nt.h"
+#include "run_cli.h"
 #include "run_expect.h"
-
-static volatile int g_stop;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -64,15 +56,9 @@ static void usage(FILE *f)
           f);
 }
 
-#define MAX_SEL 64
-
 typedef struct opts {
     const char *profile, *tls, *scen_dir, *fix_dir, *report, *timeout;
-    const char *expect[MAX_SEL];
-    size_t nexpect;
-    const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
-    size_t nsel, ntags, nxtags;
-    const char *rfc, *level;
+    run_select sel;
     int list, quiet, color, keep, no_skip;
     unsigned jobs;
 } opts;
@@ -98,6 +84,11 @@ static int parse_args(int argc, char **argv, opts *o)
             return -1;
         }
         const char *v = argv[++i];
+        int so = run_cli_select_opt(&o->sel, "pop3spec client", a, v, 0);
+        if (so < 0)
+            return -1;
+        if (so)
+            continue;
         const char **val = NULL;
         if (!strcmp(a, "--profile")) val = &o->profile;
         else if (!strcmp(a, "--tls")) val = &o->tls;
@@ -105,8 +96,6 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--fixtures")) val = &o->fix_dir;
         else if (!strcmp(a, "--report")) val = &o->report;
         else if (!strcmp(a, "--timeout")) val = &o->timeout;
-        else if (!strcmp(a, "--rfc")) val = &o->rfc;
-        else if (!strcmp(a, "--level")) val = &o->level;
         else if (!strcmp(a, "--jobs")) {
             char *end;
             errno = 0;
@@ -116,18 +105,6 @@ static int parse_args(int argc, char **argv, opts *o)
                 return -1;
             }
             o->jobs = (unsigned)j;
-            continue;
-        }
-        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag") ||
-                 !strcmp(a, "--expect")) {
-            int ex = !strcmp(a, "--expect");
-            const char **arr = ex ? o->expect : a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
-            size_t *n = ex ? &o->nexpect : a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
-            if (*n >= MAX_SEL) {
-                fprintf(stderr, "pop3spec client: at most %d %s options\n", MAX_SEL, a);
-                return -1;
-            }
-            arr[(*n)++] = v;
             continue;
         } else if (!strcmp(a, "--color")) {
             o->color = !strcmp(v, "always") ? 1 : !strcmp(v, "never") ? 0 : !strcmp(v, "auto") ? -1 : -2;
@@ -146,84 +123,7 @@ static int parse_args(int argc, char **argv, opts *o)
         fprintf(stderr, "pop3spec client: --profile FILE is required (see --help)\n");
         return -1;
     }
-    if (o->level && strcmp(o->level, "MUST") && strcmp(o->level, "SHOULD") && strcmp(o->level, "MAY")) {
-        fprintf(stderr, "pop3spec client: --level: expected MUST, SHOULD or MAY\n");
-        return -1;
-    }
-    return 0;
-}
-
-static int has_tag(const sc_scenario *s, const char *t)
-{
-    for (size_t i = 0; i < s->ntags; i++)
-        if (!strcmp(s->tags[i], t))
-            return 1;
-    return 0;
-}
-
-static int selected(const opts *o, const sc_scenario *s)
-{
-    if (s->role != SC_ROLE_CLIENT)
-        return 0;
-    if (o->nsel) {
-        int any = 0;
-        for (size_t i = 0; i < o->nsel && !any; i++)
-            any = !fnmatch(o->sel[i], s->id, 0) || !fnmatch(o->sel[i], s->path, 0) ||
-                  strstr(s->path, o->sel[i]) != NULL;
-        if (!any)
-            return 0;
-    }
-    if (o->rfc) {
-        int any = 0;
-        for (unsigned i = 0; i < s->nrfc; i++) {
-            char num[16];
-            snprintf(num, sizeof num, "%u", s->rfc[i]);
-            any |= !strcmp(num, o->rfc);
-        }
-        if (!any)
-            return 0;
-    }
-    if (o->level && strcmp(sc_level_name(s->level), o->level))
-        return 0;
-    for (size_t i = 0; i < o->ntags; i++)
-        if (!has_tag(s, o->tags[i]))
-            return 0;
-    for (size_t i = 0; i < o->nxtags; i++)
-        if (has_tag(s, o->xtags[i]))
-            return 0;
-    return 1;
-}
-
-static int cmp_scen(const void *a, const void *b)
-{
-    return strcmp(((const sc_scenario *)a)->id, ((const sc_scenario *)b)->id);
-}
-
-static void fill_case(rp_case *c, const sc_scenario *s)
-{
-    rp_set(&c->id, s->id);
-    rp_set(&c->title, s->title);
-    rp_set(&c->file, s->path);
-    char rfc[64] = "";
-    size_t k = 0;
-    for (unsigned i = 0; i < s->nrfc && k < sizeof rfc; i++)
-        k += (size_t)snprintf(rfc + k, sizeof rfc - k, "%s%u", i ? ", " : "", s->rfc[i]);
-    rp_set(&c->rfc, rfc);
-    rp_set(&c->section, s->section);
-    rp_set(&c->level, s->level_text ? s->level_text : sc_level_name(s->level));
-    rp_set(&c->quote, s->quote);
-    rp_set(&c->role, "client");
-    for (size_t i = 0; i < s->ntags; i++)
-        rp_case_tag(c, s->tags[i]);
-}
-
-static const char *default_scen_dir(char *buf, size_t n)
-{
-    struct stat st;
-    if (stat("scenarios/client", &st) == 0 && S_ISDIR(st.st_mode))
-        return "scenarios/client";
-    snprintf(buf, n, "%s/scenarios/client", P3S_SOURCE_DIR);
-    return buf;
+    return run_cli_check_level(&o->sel, "pop3spec client");
 }
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -257,26 +157,12 @@ static void one(work *w, size_t i)
     if (cl_requires_unmet(s, w->env, reason, sizeof reason))
         rp_case_verdict(w->run, c, RP_SKIP, 0, reason, NULL, NULL);
     else
-        cl_run_scenario(s, w->env, w->run, c, &g_stop);
+        cl_run_scenario(s, w->env, w->run, c, &run_cli_stop);
     c->duration_ms = (double)(nt_now_ms() - s0);
     pthread_mutex_lock(&w->mu);
     w->done++;
-    if (!w->quiet) {
-        static const char *const col[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
-                                                    "\033[36m", "\033[2m", "\033[1;35m"};
-        int width = w->n >= 100 ? 3 : 2;
-        if (w->tty)
-            fputs("\r\033[K", stdout);
-        if (c->verdict != RP_PASS || !w->tty)
-            printf("[%*zu/%zu] %s%-5s%s %s%s%s\n", width, w->done, w->n,
-                   w->color ? col[c->verdict] : "", rp_verdict_name(c->verdict),
-                   w->color ? "\033[0m" : "", s->id, c->verdict == RP_PASS ? "" : ": ",
-                   c->verdict == RP_PASS ? "" : (c->reason ? c->reason : ""));
-        if (w->tty)
-            printf("[%*zu/%zu] running... %s", width, w->done, w->n,
-                   w->done == w->n ? "done\n" : "");
-        fflush(stdout);
-    }
+    if (!w->quiet)
+        run_cli_progress(c, s->id, w->done, w->n, w->color, w->tty);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -285,7 +171,7 @@ static void *worker(void *arg)
     work *w = arg;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        size_t i = w->next < w->n && !g_stop ? w->next++ : (size_t)-1;
+        size_t i = w->next < w->n && !run_cli_stop ? w->next++ : (size_t)-1;
         pthread_mutex_unlock(&w->mu);
         if (i == (size_t)-1)
             break;
@@ -326,7 +212,7 @@ int cl_main(int argc, char **argv)
         return 2;
     }
     char dirbuf[4096];
-    const char *dir = o.scen_dir ? o.scen_dir : default_scen_dir(dirbuf, sizeof dirbuf);
+    const char *dir = o.scen_dir ? o.scen_dir : run_cli_default_dir("client", dirbuf, sizeof dirbuf);
     char **paths = NULL;
     sc_error serr;
     long np = sc_list_dir(dir, &paths, &serr);
@@ -344,7 +230,7 @@ int cl_main(int argc, char **argv)
             bad = 1;
             continue;
         }
-        if (selected(&o, &scen[ns]))
+        if (run_cli_selected(&o.sel, &scen[ns], SC_ROLE_CLIENT))
             ns++;
         else
             sc_free(&scen[ns]);
@@ -362,7 +248,7 @@ int cl_main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    qsort(scen, ns, sizeof *scen, cmp_scen);
+    qsort(scen, ns, sizeof *scen, run_cli_cmp_scen);
     for (size_t i = 1; i < ns; i++)
         if (!strcmp(scen[i].id, scen[i - 1].id)) {
             fprintf(stderr, "pop3spec client: %s and %s have the same id \"%s\"\n",
@@ -372,15 +258,7 @@ int cl_main(int argc, char **argv)
     if (rc)
         goto out;
     if (o.list) {
-        for (size_t i = 0; i < ns; i++) {
-            char rfc[32] = "";
-            if (scen[i].nrfc)
-                snprintf(rfc, sizeof rfc, "%u", scen[i].rfc[0]);
-            printf("%-44s RFC %-5s %-8s %-7s %s\n", scen[i].id, rfc,
-                   scen[i].section ? scen[i].section : "", sc_level_name(scen[i].level),
-                   scen[i].title ? scen[i].title : "");
-        }
-        printf("%zu scenarios\n", ns);
+        run_cli_list(scen, ns);
         goto out;
     }
     char fixbuf[4200];
@@ -394,8 +272,8 @@ int cl_main(int argc, char **argv)
         rc = 2;
         goto out;
     }
-    for (size_t i = 0; i < o.nexpect; i++)
-        if (run_expect_load(&exp, "pop3spec client", o.expect[i])) {
+    for (size_t i = 0; i < o.sel.nexpect; i++)
+        if (run_expect_load(&exp, "pop3spec client", o.sel.expect[i])) {
             rc = 2;
             goto out;
         }
@@ -480,12 +358,8 @@ int cl_main(int argc, char **argv)
             printf("%s\n", note);
     }
     for (size_t i = 0; i < ns; i++)
-        fill_case(rp_run_add(&run), &scen[i]);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+        run_cli_fill_case(rp_run_add(&run), &scen[i], "client");
+    run_cli_catch_signals();
     /* A client that dies while we write must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     int64_t t0 = nt_now_ms();
@@ -516,41 +390,15 @@ int cl_main(int argc, char **argv)
             pthread_join(th[j], NULL);
     }
     pthread_mutex_destroy(&w.mu);
-    if (g_stop) {
+    if (run_cli_stop) {
         run.interrupted = 1;
         /* Keep what ran; scenarios never started are left out. */
         rp_run_truncate(&run, w.next);
     }
     run.duration_ms = (double)(nt_now_ms() - t0);
-    if (rp_write_all(&run, o.report, err, sizeof err)) {
-        fprintf(stderr, "pop3spec client: writing reports: %s\n", err);
-        rc = 4;
-    }
-    rp_print_summary(&run, stdout, color);
-    printf("\nreports: %s/junit.xml %s/report.json %s/report.html\n", o.report, o.report,
-           o.report);
-    size_t counts[RP__COUNT];
-    rp_run_counts(&run, counts);
-    if (rc == 0)
-        rc = counts[RP_FAIL] ? 1 : counts[RP_ERROR] ? 3 : 0;
-    if (o.nexpect) {
-        int filtered = o.nsel || o.ntags || o.nxtags || o.rfc || o.level;
-        int diff = run_expect_compare(&run, &exp, filtered, stdout);
-        printf("expectations (");
-        for (size_t i = 0; i < o.nexpect; i++)
-            printf("%s%s", i ? " + " : "", o.expect[i]);
-        printf("): %s\n", diff ? "DIFFER" : "all met");
-        rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
-    }
-    if (o.no_skip)
-        for (size_t i = 0; i < run.ncases; i++)
-            if (run.cases[i].verdict == RP_SKIP) {
-                printf("skipped (--no-skip): %s: %s\n", run.cases[i].id,
-                       run.cases[i].reason ? run.cases[i].reason : "");
-                rc = 1;
-            }
-    if (run.interrupted)
-        rc = 130;
+    int filtered = o.sel.nsel || o.sel.ntags || o.sel.nxtags || o.sel.rfc || o.sel.level;
+    rc = run_cli_finish(&run, "pop3spec client", o.report, color, &o.sel, &exp, filtered,
+                        o.no_skip, rc);
     rp_run_free(&run);
     memset(pass, 0, sizeof pass);
 out:

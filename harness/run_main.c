@@ -3,9 +3,7 @@
  * a status that says whether a MUST failed. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fnmatch.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +15,9 @@
 #include "nt.h"
 #include "ref.h"
 #include "run.h"
+#include "run_cli.h"
 #include "run_expect.h"
 #include "run_int.h"
-
-static volatile int g_stop;
-
-static void on_sigint(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -70,18 +61,12 @@ static void usage(FILE *f)
           f);
 }
 
-#define MAX_SEL 64
-
 typedef struct opts {
     const char *profile, *host, *tls, *ca, *tls_name, *user_env, *pass_env;
     unsigned port;
     int insecure, builtin, disposable, list, slow, quiet, color, no_skip;
     const char *scen_dir, *report, *timeout;
-    const char *expect[MAX_SEL];
-    size_t nexpect;
-    const char *sel[MAX_SEL], *tags[MAX_SEL], *xtags[MAX_SEL];
-    size_t nsel, ntags, nxtags;
-    const char *rfc, *section, *level;
+    run_select sel;
     unsigned jobs;
 } opts;
 
@@ -132,6 +117,11 @@ static int parse_args(int argc, char **argv, opts *o)
             return -1;
         }
         const char *v = argv[++i];
+        int so = run_cli_select_opt(&o->sel, "pop3spec server", a, v, 1);
+        if (so < 0)
+            return -1;
+        if (so)
+            continue;
         if (!strcmp(a, "--profile")) val = &o->profile;
         else if (!strcmp(a, "--host")) val = &o->host;
         else if (!strcmp(a, "--tls")) val = &o->tls;
@@ -142,21 +132,7 @@ static int parse_args(int argc, char **argv, opts *o)
         else if (!strcmp(a, "--scenarios")) val = &o->scen_dir;
         else if (!strcmp(a, "--report")) val = &o->report;
         else if (!strcmp(a, "--timeout")) val = &o->timeout;
-        else if (!strcmp(a, "--rfc")) val = &o->rfc;
-        else if (!strcmp(a, "--section")) val = &o->section;
-        else if (!strcmp(a, "--level")) val = &o->level;
-        else if (!strcmp(a, "--select") || !strcmp(a, "--tag") || !strcmp(a, "--exclude-tag") ||
-                 !strcmp(a, "--expect")) {
-            int ex = !strcmp(a, "--expect");
-            const char **arr = ex ? o->expect : a[2] == 's' ? o->sel : a[2] == 't' ? o->tags : o->xtags;
-            size_t *n = ex ? &o->nexpect : a[2] == 's' ? &o->nsel : a[2] == 't' ? &o->ntags : &o->nxtags;
-            if (*n >= MAX_SEL) {
-                fprintf(stderr, "pop3spec server: at most %d %s options\n", MAX_SEL, a);
-                return -1;
-            }
-            arr[(*n)++] = v;
-            continue;
-        } else if (!strcmp(a, "--port")) {
+        else if (!strcmp(a, "--port")) {
             if (parse_uint(v, 65535, &o->port) || !o->port) {
                 fprintf(stderr, "pop3spec server: --port: expected 1-65535, got \"%s\"\n", v);
                 return -1;
@@ -181,11 +157,7 @@ static int parse_args(int argc, char **argv, opts *o)
         }
         *val = v;
     }
-    if (o->level && strcmp(o->level, "MUST") && strcmp(o->level, "SHOULD") && strcmp(o->level, "MAY")) {
-        fprintf(stderr, "pop3spec server: --level: expected MUST, SHOULD or MAY\n");
-        return -1;
-    }
-    return 0;
+    return run_cli_check_level(&o->sel, "pop3spec server");
 }
 
 /* Build the profile from the file and/or the flags (flags win). */
@@ -246,49 +218,6 @@ static int make_profile(const opts *o, run_profile *p)
     if (!p->name)
         p->name = strdup(p->builtin ? "builtin reference server" : p->host ? p->host : "?");
     return 0;
-}
-
-static int has_tag(const sc_scenario *s, const char *t)
-{
-    for (size_t i = 0; i < s->ntags; i++)
-        if (!strcmp(s->tags[i], t))
-            return 1;
-    return 0;
-}
-
-static int selected(const opts *o, const sc_scenario *s)
-{
-    if (o->nsel) {
-        int any = 0;
-        for (size_t i = 0; i < o->nsel && !any; i++)
-            any = !fnmatch(o->sel[i], s->id, 0) || !fnmatch(o->sel[i], s->path, 0) ||
-                  strstr(s->path, o->sel[i]) != NULL;
-        if (!any)
-            return 0;
-    }
-    if (o->rfc) {
-        int any = 0;
-        for (unsigned i = 0; i < s->nrfc; i++) {
-            char num[16];
-            snprintf(num, sizeof num, "%u", s->rfc[i]);
-            any |= !strcmp(num, o->rfc);
-        }
-        if (!any)
-            return 0;
-    }
-    if (o->section && (!s->section || strcmp(s->section, o->section)))
-        return 0;
-    if (o->level && strcmp(sc_level_name(s->level), o->level))
-        return 0;
-    for (size_t i = 0; i < o->ntags; i++)
-        if (!has_tag(s, o->tags[i]))
-            return 0;
-    for (size_t i = 0; i < o->nxtags; i++)
-        if (has_tag(s, o->xtags[i]))
-            return 0;
-    if (s->role != SC_ROLE_SERVER)
-        return 0;
-    return 1;
 }
 
 /* ---- the built-in target ------------------------------------------------ */
@@ -492,29 +421,15 @@ static void one(work *w, size_t i, unsigned job)
                 rp_case_verdict(w->run, c, RP_ERROR, 0, "seeding the mailbox failed", NULL, NULL);
         }
         if (seeded == 0)
-            run_scenario(s, &w->targets[job], w->run, c, &g_stop);
+            run_scenario(s, &w->targets[job], w->run, c, &run_cli_stop);
         if (needs_seed(s))
             (void)(w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof));
     }
     c->duration_ms = (double)(nt_now_ms() - t0);
     pthread_mutex_lock(&w->mu);
     w->done++;
-    if (!w->quiet) {
-        static const char *const col[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
-                                                    "\033[36m", "\033[2m", "\033[1;35m"};
-        int width = w->n >= 100 ? 3 : 2;
-        if (w->tty)
-            fputs("\r\033[K", stdout);
-        if (c->verdict != RP_PASS || !w->tty)
-            printf("[%*zu/%zu] %s%-5s%s %s%s%s\n", width, w->done, w->n,
-                   w->color ? col[c->verdict] : "", rp_verdict_name(c->verdict),
-                   w->color ? "\033[0m" : "", s->id, c->verdict == RP_PASS ? "" : ": ",
-                   c->verdict == RP_PASS ? "" : (c->reason ? c->reason : ""));
-        if (w->tty)
-            printf("[%*zu/%zu] running... %s", width, w->done, w->n,
-                   w->done == w->n ? "done\n" : "");
-        fflush(stdout);
-    }
+    if (!w->quiet)
+        run_cli_progress(c, s->id, w->done, w->n, w->color, w->tty);
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -529,45 +444,13 @@ static void *worker(void *arg)
     work *w = a->w;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        size_t i = w->next < w->n && !g_stop ? w->next++ : (size_t)-1;
+        size_t i = w->next < w->n && !run_cli_stop ? w->next++ : (size_t)-1;
         pthread_mutex_unlock(&w->mu);
         if (i == (size_t)-1)
             break;
         one(w, i, a->job);
     }
     return NULL;
-}
-
-static int cmp_scen(const void *a, const void *b)
-{
-    return strcmp(((const sc_scenario *)a)->id, ((const sc_scenario *)b)->id);
-}
-
-static void fill_case(rp_case *c, const sc_scenario *s)
-{
-    rp_set(&c->id, s->id);
-    rp_set(&c->title, s->title);
-    rp_set(&c->file, s->path);
-    char rfc[64] = "";
-    size_t k = 0;
-    for (unsigned i = 0; i < s->nrfc; i++)
-        k += (size_t)snprintf(rfc + k, sizeof rfc - k, "%s%u", i ? ", " : "", s->rfc[i]);
-    rp_set(&c->rfc, rfc);
-    rp_set(&c->section, s->section);
-    rp_set(&c->level, s->level_text ? s->level_text : sc_level_name(s->level));
-    rp_set(&c->quote, s->quote);
-    rp_set(&c->role, "server");
-    for (size_t i = 0; i < s->ntags; i++)
-        rp_case_tag(c, s->tags[i]);
-}
-
-static const char *default_scen_dir(char *buf, size_t n)
-{
-    struct stat st;
-    if (stat("scenarios/server", &st) == 0 && S_ISDIR(st.st_mode))
-        return "scenarios/server";
-    snprintf(buf, n, "%s/scenarios/server", P3S_SOURCE_DIR);
-    return buf;
 }
 
 int run_server_main(int argc, char **argv)
@@ -581,7 +464,7 @@ int run_server_main(int argc, char **argv)
         return 2;
     }
     char dirbuf[4096];
-    const char *dir = o.scen_dir ? o.scen_dir : default_scen_dir(dirbuf, sizeof dirbuf);
+    const char *dir = o.scen_dir ? o.scen_dir : run_cli_default_dir("server", dirbuf, sizeof dirbuf);
     char **paths = NULL;
     sc_error serr;
     long np = sc_list_dir(dir, &paths, &serr);
@@ -599,7 +482,7 @@ int run_server_main(int argc, char **argv)
             bad = 1;
             continue;
         }
-        if (selected(&o, &scen[ns]))
+        if (run_cli_selected(&o.sel, &scen[ns], SC_ROLE_SERVER))
             ns++;
         else
             sc_free(&scen[ns]);
@@ -613,7 +496,7 @@ int run_server_main(int argc, char **argv)
         run_profile_free(&prof);
         return 2;
     }
-    qsort(scen, ns, sizeof *scen, cmp_scen);
+    qsort(scen, ns, sizeof *scen, run_cli_cmp_scen);
     for (size_t i = 1; i < ns; i++)
         if (!strcmp(scen[i].id, scen[i - 1].id)) {
             fprintf(stderr, "pop3spec server: %s and %s have the same id \"%s\"\n",
@@ -626,21 +509,13 @@ int run_server_main(int argc, char **argv)
         goto out_scen;
     }
     if (o.list) {
-        for (size_t i = 0; i < ns; i++) {
-            char rfc[32] = "";
-            if (scen[i].nrfc)
-                snprintf(rfc, sizeof rfc, "%u", scen[i].rfc[0]);
-            printf("%-44s RFC %-5s %-8s %-7s %s\n", scen[i].id, rfc,
-                   scen[i].section ? scen[i].section : "", sc_level_name(scen[i].level),
-                   scen[i].title ? scen[i].title : "");
-        }
-        printf("%zu scenarios\n", ns);
+        run_cli_list(scen, ns);
         goto out_scen;
     }
     run_expect exp;
     run_expect_init(&exp);
-    for (size_t i = 0; i < o.nexpect; i++)
-        if (run_expect_load(&exp, "pop3spec server", o.expect[i])) {
+    for (size_t i = 0; i < o.sel.nexpect; i++)
+        if (run_expect_load(&exp, "pop3spec server", o.sel.expect[i])) {
             run_expect_free(&exp);
             rc = 2;
             goto out_scen;
@@ -730,7 +605,7 @@ int run_server_main(int argc, char **argv)
                    P3S_VERSION, ns, target_name, run_tls_name(prof.tls),
                    prof.insecure ? " (verification OFF)" : "", jobs, jobs > 1 ? "s" : "");
         for (size_t i = 0; i < ns; i++)
-            fill_case(rp_run_add(&run), &scen[i]);
+            run_cli_fill_case(rp_run_add(&run), &scen[i], "server");
         work w;
         memset(&w, 0, sizeof w);
         w.scen = scen;
@@ -743,11 +618,7 @@ int run_server_main(int argc, char **argv)
         w.tty = isatty(1);
         w.color = o.color == -1 ? w.tty : o.color;
         pthread_mutex_init(&w.mu, NULL);
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_sigint;
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
+        run_cli_catch_signals();
         pthread_t th[64];
         worker_arg wa[64];
         for (unsigned j = 0; j < jobs; j++) {
@@ -760,44 +631,18 @@ int run_server_main(int argc, char **argv)
         for (unsigned j = 0; j < jobs; j++)
             pthread_join(th[j], NULL);
         pthread_mutex_destroy(&w.mu);
-        if (g_stop) {
+        if (run_cli_stop) {
             run.interrupted = 1;
             /* Keep what ran; scenarios never started are left out. */
             rp_run_truncate(&run, w.next);
         }
         run.duration_ms = (double)(nt_now_ms() - t0);
 
-        if (rp_write_all(&run, o.report, err, sizeof err)) {
-            fprintf(stderr, "pop3spec server: writing reports: %s\n", err);
-            rc = 4;
-        }
-        rp_print_summary(&run, stdout, w.color);
-        printf("\nreports: %s/junit.xml %s/report.json %s/report.html\n", o.report, o.report,
-               o.report);
-        size_t counts[RP__COUNT];
-        rp_run_counts(&run, counts);
-        if (rc == 0)
-            rc = counts[RP_FAIL] ? 1 : counts[RP_ERROR] ? 3 : 0;
-        if (o.nexpect) {
-            int filtered = o.nsel || o.ntags || o.rfc || o.section || o.level;
-            int diff = run_expect_compare(&run, &exp, filtered, stdout);
-            printf("expectations (");
-            for (size_t i = 0; i < o.nexpect; i++)
-                printf("%s%s", i ? " + " : "", o.expect[i]);
-            printf("): %s\n", diff ? "DIFFER" : "all met");
-            rc = diff ? 1 : (rc == 1 || rc == 3) ? 0 : rc;
-        }
-        if (o.no_skip) {
-            for (size_t i = 0; i < run.ncases; i++) {
-                const rp_case *c = &run.cases[i];
-                if (c->verdict == RP_SKIP && !(c->reason && strstr(c->reason, "--slow"))) {
-                    printf("skipped (--no-skip): %s: %s\n", c->id, c->reason ? c->reason : "");
-                    rc = 1;
-                }
-            }
-        }
-        if (run.interrupted)
-            rc = 130;
+        /* Selection by --exclude-tag alone keeps the expectations of the
+         * scenarios it left out (as before the shared module). */
+        int filtered = o.sel.nsel || o.sel.ntags || o.sel.rfc || o.sel.section || o.sel.level;
+        rc = run_cli_finish(&run, "pop3spec server", o.report, w.color, &o.sel, &exp, filtered,
+                            o.no_skip, rc);
     }
     for (unsigned j = 0; j < jobs; j++) {
         run_target_free(&targets[j]);
