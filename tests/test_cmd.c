@@ -1227,6 +1227,125 @@ START_TEST(tiny_path_agrees)
 }
 END_TEST
 
+/* The USER / PASS path (cmd_str) and the TOP path (cmd_top) against the
+ * general path: USER, PASS or TOP in any case, SP, then an argument of 0 to
+ * 45 octets drawn mostly from its own alphabet with spaces, controls,
+ * DEL, 8-bit octets, CR and LF mixed in at any position, then CRLF. With
+ * 48 or more octets in the buffer the fast paths take the line; the same
+ * line alone (under 48 octets) and with a bare LF (P3_LENIENT_BARE_LF,
+ * the general path only) must give the same result. */
+START_TEST(str_path_agrees)
+{
+    static const char odd[] = " \t\x01\x18\x1f\x7f\x80\xa0\xff\r\n\0=+";
+    static const char *const kws[] = {"USER", "PASS", "user", "Pass", "TOP", "tOp", "USER",
+                                      "PASS"};
+    uint64_t r = 0x243f6a8885a308d3u;
+#define NEXT() (r = r * 6364136223846793005u + 1442695040888963407u, (unsigned)(r >> 33))
+    for (int iter = 0; iter < 20000; iter++) {
+        char line[64], buf[128];
+        size_t n = 0;
+        const char *kw = kws[NEXT() % 8];
+        int top = kw[3] == 0;
+        memcpy(line, kw, strlen(kw));
+        n = strlen(kw);
+        line[n++] = ' ';
+        unsigned an = NEXT() % 46;
+        if (top && NEXT() % 2)
+            an = NEXT() % 16;
+        for (unsigned i = 0; i < an; i++) {
+            unsigned q = NEXT() % 40;
+            char c;
+            if (q == 0)
+                c = odd[NEXT() % (sizeof odd - 1)];
+            else if (q < 4)
+                c = ' ';
+            else if (top)
+                c = (char)('0' + NEXT() % 10);
+            else
+                c = (char)(0x21 + NEXT() % 94);
+            line[n++] = c;
+        }
+        if (NEXT() % 8 == 0) /* no argument at all, or the SP replaced */
+            n = NEXT() % 2 ? strlen(kw) : n;
+        if (n > 0 && NEXT() % 16 == 0) {
+            size_t at = NEXT() % n;
+            line[at] = odd[NEXT() % (sizeof odd - 1)];
+        }
+        memcpy(buf, line, n);
+        size_t m = n;
+        buf[m++] = '\r';
+        buf[m++] = '\n';
+        size_t line_len = m;
+        for (; m < 64; m++) /* whatever follows: another command */
+            buf[m] = "RETR 1\r\n"[(m - line_len) % 8];
+        if (memchr(line, '\r', n) || memchr(line, '\n', n))
+            continue;
+        res alone = parse1(buf, line_len, 0);
+        res more = parse1(buf, m, 0);
+        if (alone.r == P3_NEED_MORE || more.r == P3_NEED_MORE)
+            continue;
+        same_res(&alone, &more, esc(buf, line_len));
+        buf[n] = '\n';
+        memmove(buf + n + 1, buf + n + 2, m - n - 2);
+        res lf = parse1(buf, m - 1, P3_LENIENT_BARE_LF);
+        if (more.r > 0) {
+            ck_assert_msg(lf.r == more.r - 1, "%s", esc(line, n));
+            ck_assert_uint_eq(lf.lenient, more.lenient | P3_LENIENT_BARE_LF);
+            lf.r = more.r;
+            lf.lenient = more.lenient;
+            ck_assert_msg(memcmp(&lf, &more, sizeof lf) == 0, "%s", esc(line, n));
+        } else {
+            ck_assert_msg(lf.r == P3_ERROR && lf.d.code == more.d.code &&
+                              lf.d.offset == more.d.offset,
+                          "%s: %s@%zu vs %s@%zu", esc(line, n), p3_errno_name(more.d.code),
+                          more.d.offset, p3_errno_name(lf.d.code), lf.d.offset);
+        }
+    }
+#undef NEXT
+}
+END_TEST
+
+/* The fast USER and PASS path at its edges: arguments of 1, 39, 40 and 41
+ * octets, spaces in PASS (kept) and in USER (an error), in a buffer of 64. */
+START_TEST(str_path_edges)
+{
+    char buf[64];
+    for (size_t an = 0; an <= 42; an++) {
+        for (int pass = 0; pass < 2; pass++) {
+            for (int sp = 0; sp < 2; sp++) {
+                memset(buf, 'x', sizeof buf);
+                memcpy(buf, pass ? "PASS " : "USER ", 5);
+                for (size_t i = 0; i < an; i++)
+                    buf[5 + i] = (char)('a' + i % 26);
+                if (sp && an > 2)
+                    buf[5 + an / 2] = ' ';
+                buf[5 + an] = '\r';
+                buf[6 + an] = '\n';
+                res x = parse1(buf, sizeof buf, 0);
+                if (an == 0) {
+                    ck_assert_int_eq(x.r, P3_ERROR);
+                } else if (sp && an > 2 && !pass) {
+                    ck_assert_int_eq(x.r, P3_ERROR);
+                    ck_assert_int_eq(x.d.code, P3_E_TOO_MANY_ARGS);
+                } else if (an > P3_MAX_ARG) {
+                    ck_assert_int_eq(x.r, P3_ERROR);
+                    ck_assert_int_eq(x.d.code, P3_E_ARG_TOO_LONG);
+                } else {
+                    ck_assert_int_eq(x.r, (ssize_t)(an + 7));
+                    ck_assert_int_eq(x.kind, pass ? P3_CMD_PASS : P3_CMD_USER);
+                    ck_assert_uint_eq(x.nargs, 1);
+                    ck_assert_uint_eq(x.a_off[0], 5);
+                    ck_assert_uint_eq(x.a_n[0], an);
+                    ck_assert_uint_eq(x.rest_off, 5);
+                    ck_assert_uint_eq(x.rest_n, an);
+                    ck_assert_uint_eq(x.lenient, 0);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 /* The tiny path's own shapes, spelled out: every kind it takes, with the
  * values and slices checked, in a buffer long enough for it. */
 /* A control or 8-bit octet inside a keyword is never a keyword letter or
@@ -1424,6 +1543,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, random_lines);
     tcase_add_test(t, fast_general_agree);
     tcase_add_test(t, tiny_path_agrees);
+    tcase_add_test(t, str_path_agrees);
+    tcase_add_test(t, str_path_edges);
     tcase_add_test(t, tiny_path_shapes);
     tcase_add_test(t, keyword_octet_never_folds_from_control);
     suite_add_tcase(s, t);

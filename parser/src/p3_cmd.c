@@ -489,15 +489,14 @@ static P3_ALWAYS_INLINE int cmd_fast(const char *p, size_t len, size_t e, p3_cmd
     return 1;
 }
 
-/* Per kind, for the tiny path below (from the X-macro): the keyword's
- * length, and the shapes taken: bit 0 no argument, bit 1 one number. */
-static const struct tiny_info {
-    unsigned char kn, ok;
-} tiny_tab[P3_CMD__COUNT] = {
+/* Per kind, for the tiny path below (from the X-macro): the shapes taken,
+ * bit 0 no argument, bit 1 one number; none for a keyword that is not 4
+ * octets long (TOP takes two arguments anyway). */
+static const unsigned char tiny_ok[P3_CMD__COUNT] = {
 #define P3_XX(num, name, kw, mina, maxa, t1, t2)                                          \
-    [num] = {sizeof kw - 1,                                                              \
-             (unsigned char)((num != 0 && mina == 0) |                                   \
-                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) << 1)},
+    [num] = (unsigned char)(((num != 0 && mina == 0) |                                   \
+                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) << 1) * \
+                            (sizeof kw == 5)),
     P3_CMD_MAP(P3_XX)
 #undef P3_XX
 };
@@ -520,42 +519,53 @@ static const uint32_t kw_folded[P3_CMD__COUNT] = {
  * octets is needed: where the checked octets end, the CRLF must be.
  * Returns the line's length, or 0 for anything else (cmd_fast and the
  * general path judge it). */
-static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out)
+static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out, unsigned *kind)
 {
     uint64_t w0 = p3_load64(p);
-    /* A keyword of 3 octets when a SP follows them, else 4; a wrong guess
-     * finds no keyword below. */
-    size_t kn = 4 - ((w0 >> 24 & 0xff) == ' ');
+    /* The keyword's first 4 octets folded: "TOP" SP folds to "top " like
+     * the table's "TOP\0". No "filled yet?" test: before kw_init every
+     * slot reads 0 (UNKNOWN), which sends the line to cmd_fast, and that
+     * fills the slots. */
+    uint32_t v = (uint32_t)w0 | P3_KW_FOLD;
+    unsigned k = atomic_load_explicit(&kw_slot[kw_hash(v)], memory_order_relaxed);
+    /* The fold alone lets a control octet pass for a digit: 0x18 | 0x20 is
+     * "8", so "UTF\x18" would read as UTF8. Letters have 0x40 set, digits
+     * and SP 0x20, controls neither: each of the 4 octets must have one.
+     * With that, a match means: the keyword's letters in any case (or its
+     * digit), and for a 3-octet keyword a SP as the 4th octet (the pad
+     * folds to SP, and only SP itself, not NUL, passes), so kn below is
+     * the keyword's length whenever k survives. */
+    uint32_t cls = (uint32_t)w0 & 0x60606060u;
+    cls = (cls | cls >> 1) & 0x20202020u;
+    /* Only 4-octet keywords take this path (tiny_ok), so the argument
+     * starts at 4 whatever the line: its load does not wait for the
+     * keyword's, and the line's length, which the next line's parse waits
+     * for, is two loads and a few operations away from p. */
+    const size_t kn = 4;
     /* SP and digits from kn: with the SP taken as a leading "0" digit, an
      * octet passes when (octet ^ '0', or ^ SP for the first) is below 0x80
      * and + 0x76 (0x7f for the first) stays below 0x80. A carry into the
      * next octet comes only from an octet that does not pass itself, so
-     * cnt, the count of passing octets from kn (at most 7), is exact. */
+     * cnt, the count of passing octets from kn (at most 7), is exact. The
+     * 8th octet never passes (+ 0x80: its bit 7 is set unless the octet is
+     * 0x80 or more, which sets it through "| x"; a carry into it comes
+     * only after a lower octet that failed), so nd is never 0 and needs
+     * no guard bit on the way to the next line. */
     uint64_t x = p3_load64(p + kn) ^ 0x3030303030303020ull;
-    uint64_t nd = ((x + 0x767676767676767full) | x) & P3_SWAR_HI1;
-    size_t cnt = (size_t)__builtin_ctzll(nd | 1ull << 63) >> 3;
+    uint64_t nd = ((x + 0x807676767676767full) | x) & P3_SWAR_HI1;
+    size_t cnt = (size_t)((unsigned)__builtin_ctzll(nd) >> 3);
     size_t e = kn + cnt;
     uint16_t eol;
     memcpy(&eol, p + e, 2);
-    /* The keyword's first 4 octets folded: "TOP" SP folds to "top " like
-     * the table's "TOP\0"; a match means printable keyword octets. No
-     * "filled yet?" test: before kw_init every slot reads 0 (UNKNOWN),
-     * which sends the line to cmd_fast, and that fills the slots. */
-    uint32_t v = (uint32_t)w0 | P3_KW_FOLD;
-    unsigned k = atomic_load_explicit(&kw_slot[kw_hash(v)], memory_order_relaxed);
-    k = kw_folded[k] == v ? k : 0;
-    /* The fold alone lets a control octet pass for a digit: 0x18 | 0x20 is
-     * "8", so "UTF\x18" would read as UTF8. Letters have 0x40 set, digits
-     * 0x20, controls neither: every keyword octet must have one of them. */
-    uint32_t cls = (uint32_t)w0 & 0x60606060u;
-    cls = (cls | cls >> 1) & 0x20202020u;
-    uint32_t kmask = kn == 4 ? 0x20202020u : 0x00202020u;
-    k = (cls & kmask) == kmask ? k : 0;
     /* cnt 0: no argument (bit 0); 1: a SP and no digit (none); 2..7: one
-     * number (bit 1). */
-    unsigned shape = (0xaa81u >> (2 * cnt)) & 3;
-    if (P3_UNLIKELY(!(tiny_tab[k].ok & shape) | (eol != ('\r' | '\n' << 8)) |
-                    (tiny_tab[k].kn != kn)))
+     * number (bit 1). One branch for all the tests. */
+    unsigned shape = (0xaaa1u >> (2 * cnt)) & 3;
+    /* Masks and ORs, not && and ||: gcc would make a branch of each test,
+     * and for the lines that fail one of them each could mispredict. */
+    k &= 0u - ((unsigned)(kw_folded[k] == v) & (unsigned)(cls == 0x20202020u));
+    *kind = k;
+    unsigned bad = ((unsigned)eol ^ ('\r' | '\n' << 8)) | (unsigned)((tiny_ok[k] & shape) == 0);
+    if (P3_UNLIKELY(bad))
         return 0;
     /* The argument (and the rest): the digits, or empty at e. Arithmetic,
      * not a branch: which of the two it is varies from line to line. */
@@ -593,7 +603,7 @@ P3_COLD static ssize_t cmd_general(const char *buf, size_t len, unsigned flags, 
 #ifdef P3_CMD_FAST
 /* "SP digits" from p: the count of passing octets (SP and digits, at most
  * 7) as in cmd_tiny, and *num the digits' value. 8 octets must be readable. */
-static inline size_t sp_number(const char *p, uint32_t *num)
+static P3_ALWAYS_INLINE size_t sp_number(const char *p, uint32_t *num)
 {
     uint64_t x = p3_load64(p) ^ 0x3030303030303020ull;
     uint64_t nd = ((x + 0x767676767676767full) | x) & P3_SWAR_HI1;
@@ -632,16 +642,63 @@ static ssize_t cmd_top(const char *p, p3_cmd *out)
     out->lenient = 0;
     return (ssize_t)(e + 2);
 }
+
+/* The high bits of the 8 octets of m (as the P3_SWAR tests leave them) as
+ * 8 bits, octet i to bit i (the products of the multiply do not overlap). */
+static inline uint64_t hibits8(uint64_t m)
+{
+    return ((m >> 7) * 0x0102040810204080ull) >> 56;
+}
+
+/* USER name or PASS pw, with no branch that depends on the argument's
+ * length: the 4-octet keyword k (USER or PASS, already matched, any case)
+ * at p, SP, then an argument of 1 to P3_MAX_ARG (40) octets and CRLF. The
+ * argument of USER (type S) is 0x21..0x7E, so it ends at the first octet
+ * outside that range, which must be the CR; the argument of PASS (type R,
+ * the rest of the line) may hold spaces: it ends at the first octet
+ * outside 0x20..0x7E. Five words cover the 40 octets; a longer argument
+ * finds no CR at octet 40 and is left to cmd_fast. 48 octets must be
+ * readable. Returns the line's length, or 0. */
+static ssize_t cmd_str(const char *p, p3_cmd *out, unsigned k)
+{
+    const uint64_t keep_sp = cmd_info[k].ty[0] == 'R' ? ~0ull : 0;
+    uint64_t m = 1ull << P3_MAX_ARG;
+    for (unsigned j = 0; j < P3_MAX_ARG / 8; j++) {
+        uint64_t w = p3_load64(p + 5 + 8 * j);
+        m |= hibits8(p3_swar_nongraph(w) & ~(spaces8(w) & keep_sp)) << (8 * j);
+    }
+    size_t an = (size_t)__builtin_ctzll(m);
+    size_t e = 5 + an;
+    if ((p[4] != ' ') | (an == 0) | (p[e] != '\r') | (p[e + 1] != '\n'))
+        return 0;
+    out->kind = (p3_cmd_kind)k;
+    out->keyword.p = p;
+    out->keyword.n = 4;
+    out->nargs = 1;
+    out->args[0].p = p + 5;
+    out->args[0].n = an;
+    out->rest.p = p + 5;
+    out->rest.n = an;
+    out->num[0] = 0;
+    out->num[1] = 0;
+    out->lenient = 0;
+    return (ssize_t)(e + 2);
+}
 #endif
 
 /* Everything but the tiny path: e is the offset of a CRLF that is the first
  * special octet (checked by the caller), or SIZE_MAX when not known. */
 P3_COLD static ssize_t cmd_rest(const char *buf, size_t len, unsigned flags, p3_cmd *out,
-                                p3_diag *diag, size_t e)
+                                p3_diag *diag, size_t e, unsigned k)
 {
 #ifdef P3_CMD_FAST
-    if (e == SIZE_MAX && len >= 24) {
+    /* k: the kind cmd_tiny matched (keyword octets checked), or 0. */
+    if (e == SIZE_MAX && k == P3_CMD_TOP && len >= 24) {
         ssize_t r = cmd_top(buf, out);
+        if (r)
+            return r;
+    } else if (e == SIZE_MAX && (k == P3_CMD_USER || k == P3_CMD_PASS) && len >= 48) {
+        ssize_t r = cmd_str(buf, out, k);
         if (r)
             return r;
     }
@@ -661,28 +718,26 @@ P3_COLD static ssize_t cmd_rest(const char *buf, size_t len, unsigned flags, p3_
 
 ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
 {
+    unsigned k = 0;
 #ifdef P3_CMD_FAST
     if (P3_LIKELY(len >= 16)) {
-        ssize_t r = cmd_tiny(buf, out);
+        ssize_t r = cmd_tiny(buf, out, &k);
         if (P3_LIKELY(r))
             return r;
     }
 #endif
-    return cmd_rest(buf, len, flags, out, diag, SIZE_MAX);
+    return cmd_rest(buf, len, flags, out, diag, SIZE_MAX, k);
 }
 
-/* The batch: stage 1 indexes every CR and LF of a window; then each line
- * starts one past the LF of the line before, found by j += 2 in the index
- * (j: the first line end at or after the line start i), so the lines'
- * parses do not wait for each other as repeated p3_cmd_parse calls do (each
- * call's start is the end the call before computed). The tiny path takes
- * the common lines; it checks every octet before its CRLF (letters, SP,
- * digits), so when it succeeds that CRLF is the one at idx[j], idx[j+1].
- * Every other line goes through the same functions p3_cmd_parse uses, so
- * each line's result is the one p3_cmd_parse gives. A line that fails is
- * parsed again by p3_cmd_parse when it is the first one (for the
- * diagnostic), else left for the next call; a local diagnostic keeps the
- * caller's untouched. */
+/* The batch: the lines one after another as p3_cmd_parse takes them, with
+ * the tiny path inline, so a common line costs no call and no register
+ * saves. (An index of every CR and LF first, to find each line's start
+ * without waiting for the line before, was tried: it cost more than the
+ * chain it broke.) Every other line goes through cmd_rest, as in
+ * p3_cmd_parse, so each line's result is the one p3_cmd_parse gives. A
+ * line that fails is parsed again by p3_cmd_parse when it is the first
+ * one (for the diagnostic), else left for the next call; a local
+ * diagnostic keeps the caller's untouched. */
 ssize_t p3_cmd_parse_many(const char *buf, size_t len, unsigned flags, p3_cmd *out, size_t cap,
                           size_t *n, p3_diag *diag)
 {
@@ -691,60 +746,22 @@ ssize_t p3_cmd_parse_many(const char *buf, size_t len, unsigned flags, p3_cmd *o
     *n = 0;
     if (cap == 0)
         return 0;
-#ifdef P3_CMD_FAST
-    uint16_t idx[P3_EOLIDX_CAP];
-    size_t j = 0, cnt = 0, wb = 0, we = 0; /* idx covers buf[wb..we) */
-    /* A window of about 12 octets per line wanted (command lines are
-     * short), so a small cap does not index far more than it parses: what
-     * is indexed past the cap-th line is indexed again by the next call. */
-    size_t wmax = cap < (P3_EOLIDX_MAX - 64) / 12 ? cap * 12 + 64 : P3_EOLIDX_MAX;
-    while (k < cap) {
+    while (k < cap && i < len) {
         ssize_t r;
-        if (j + 1 >= cnt) {
-            if (we < len && wb != i) {
-                wb = i;
-                we = len - i < wmax ? len : i + wmax;
-                cnt = p3_scan_eolidx(buf + wb, we - wb, idx);
-                j = 0;
-                continue;
-            }
-            /* No CRLF ahead in the index: the end of the input (the last
-             * line incomplete), or a line longer than the window. One line
-             * by p3_cmd_parse, then index afresh from the next line. */
-            if (i == len)
-                break;
-            r = p3_cmd_parse(buf + i, len - i, flags, &out[k], &dg);
-            if (r < 0)
-                break;
+        unsigned kind = 0;
+#ifdef P3_CMD_FAST
+        if (P3_LIKELY(len - i >= 16) && P3_LIKELY((r = cmd_tiny(buf + i, &out[k], &kind)) != 0)) {
             i += (size_t)r;
             k++;
-            wb = SIZE_MAX;
-            cnt = j = 0;
             continue;
         }
-        if (P3_LIKELY(len - i >= 16) && P3_LIKELY((r = cmd_tiny(buf + i, &out[k])) != 0)) {
-            i = wb + idx[j + 1] + 1;
-            j += 2;
-            k++;
-            continue;
-        }
-        r = cmd_rest(buf + i, len - i, flags, &out[k], &dg, SIZE_MAX);
-        if (r < 0)
-            break;
-        i += (size_t)r;
-        k++;
-        while (j < cnt && wb + idx[j] < i)
-            j++;
-    }
-#else
-    while (k < cap && i < len) {
-        ssize_t r = p3_cmd_parse(buf + i, len - i, flags, &out[k], &dg);
-        if (r < 0)
-            break;
-        i += (size_t)r;
-        k++;
-    }
 #endif
+        r = cmd_rest(buf + i, len - i, flags, &out[k], &dg, SIZE_MAX, kind);
+        if (r < 0)
+            break;
+        i += (size_t)r;
+        k++;
+    }
     if (k == 0)
         return p3_cmd_parse(buf, len, flags, out, diag);
     *n = k;
