@@ -489,13 +489,15 @@ static P3_ALWAYS_INLINE int cmd_fast(const char *p, size_t len, size_t e, p3_cmd
     return 1;
 }
 
-/* Per kind, for the tiny path below (from the X-macro): the shapes taken,
- * bit 0 no argument, bit 1 one number; none for a keyword that is not 4
- * octets long (TOP takes two arguments anyway). */
+/* Per kind, for the tiny path below (from the X-macro): bit c set when the
+ * tiny path takes the kind with c octets of SP and digits after the
+ * keyword: c = 0 no argument, c = 2..7 one number of 1 to 6 digits (c = 1,
+ * a SP alone, never); none for a keyword that is not 4 octets long (TOP
+ * takes two arguments anyway). */
 static const unsigned char tiny_ok[P3_CMD__COUNT] = {
 #define P3_XX(num, name, kw, mina, maxa, t1, t2)                                          \
     [num] = (unsigned char)(((num != 0 && mina == 0) |                                   \
-                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) << 1) * \
+                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) * 0xfc) * \
                             (sizeof kw == 5)),
     P3_CMD_MAP(P3_XX)
 #undef P3_XX
@@ -535,8 +537,10 @@ static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out, unsigned *k
      * digit), and for a 3-octet keyword a SP as the 4th octet (the pad
      * folds to SP, and only SP itself, not NUL, passes), so kn below is
      * the keyword's length whenever k survives. */
-    uint32_t cls = (uint32_t)w0 & 0x60606060u;
-    cls = (cls | cls >> 1) & 0x20202020u;
+    /* Below 0x80 (the fold compare sees to that), "0x40 or 0x20 set" is
+     * ">= 0x20": bit 7 after + 0x60, with no carry between such octets
+     * (a carry comes only from an octet of 0x80 or more). */
+    uint32_t cls = ((uint32_t)w0 + 0x60606060u) & 0x80808080u;
     /* Only 4-octet keywords take this path (tiny_ok), so the argument
      * starts at 4 whatever the line: its load does not wait for the
      * keyword's, and the line's length, which the next line's parse waits
@@ -557,19 +561,18 @@ static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out, unsigned *k
     size_t e = kn + cnt;
     uint16_t eol;
     memcpy(&eol, p + e, 2);
-    /* cnt 0: no argument (bit 0); 1: a SP and no digit (none); 2..7: one
-     * number (bit 1). One branch for all the tests. */
-    unsigned shape = (0xaaa1u >> (2 * cnt)) & 3;
     /* Masks and ORs, not && and ||: gcc would make a branch of each test,
-     * and for the lines that fail one of them each could mispredict. */
-    k &= 0u - ((unsigned)(kw_folded[k] == v) & (unsigned)(cls == 0x20202020u));
+     * and for the lines that fail one of them each could mispredict. One
+     * branch for all the tests. */
+    k &= 0u - ((unsigned)(kw_folded[k] == v) & (unsigned)(cls == 0x80808080u));
     *kind = k;
-    unsigned bad = ((unsigned)eol ^ ('\r' | '\n' << 8)) | (unsigned)((tiny_ok[k] & shape) == 0);
+    unsigned bad = ((unsigned)eol ^ ('\r' | '\n' << 8)) | (~(unsigned)tiny_ok[k] >> cnt & 1);
     if (P3_UNLIKELY(bad))
         return 0;
     /* The argument (and the rest): the digits, or empty at e. Arithmetic,
-     * not a branch: which of the two it is varies from line to line. */
-    unsigned one = shape >> 1;
+     * not a branch: which of the two it is varies from line to line. cnt
+     * is 0 or 2..7 here. */
+    unsigned one = cnt != 0;
     size_t nn = (cnt - 1) & (0 - (size_t)one);
     const char *ap = p + e - nn;
     out->kind = (p3_cmd_kind)k;
@@ -606,20 +609,18 @@ P3_COLD static ssize_t cmd_general(const char *buf, size_t len, unsigned flags, 
 static P3_ALWAYS_INLINE size_t sp_number(const char *p, uint32_t *num)
 {
     uint64_t x = p3_load64(p) ^ 0x3030303030303020ull;
-    uint64_t nd = ((x + 0x767676767676767full) | x) & P3_SWAR_HI1;
-    size_t cnt = (size_t)__builtin_ctzll(nd | 1ull << 63) >> 3;
+    uint64_t nd = ((x + 0x807676767676767full) | x) & P3_SWAR_HI1;
+    size_t cnt = (size_t)((unsigned)__builtin_ctzll(nd) >> 3);
     *num = p3_swar_dec8((x << (56 - 8 * cnt)) << 8);
     return cnt;
 }
 
 /* TOP with two short numbers, the one command with two arguments that
- * is common, the way cmd_tiny takes the others; 24 octets must be readable.
- * Returns the line's length, or 0. */
-static ssize_t cmd_top(const char *p, p3_cmd *out)
+ * is common, the way cmd_tiny takes the others; the keyword is matched
+ * already (cmd_tiny's kind: "TOP" in any case, then SP); 24 octets must be
+ * readable. Returns the line's length, or 0. */
+static P3_ALWAYS_INLINE ssize_t cmd_top(const char *p, p3_cmd *out)
 {
-    uint32_t v = (uint32_t)p3_load64(p) | P3_KW_FOLD;
-    if (v != kw_folded[P3_CMD_TOP])
-        return 0;
     uint32_t n1, n2;
     size_t c1 = sp_number(p + 3, &n1);
     size_t e1 = 3 + c1;
