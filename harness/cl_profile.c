@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cl.h"
+#include "run_kv.h"
 
 static const char *const MODE_NAMES[CL_MODE__COUNT] = {"plain", "stls", "stls-opt", "implicit"};
 
@@ -139,50 +140,14 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
 {
     if (set_str(&p->path, path, strlen(path)))
         goto oom;
-    unsigned line = 0;
-    size_t pos = 0;
-    while (pos < len) {
-        line++;
-        size_t end = pos;
-        while (end < len && buf[end] != '\n')
-            end++;
-        const char *s = buf + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        if (n && s[n - 1] == '\r')
-            n--;
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
-                snprintf(err, errlen, "%s:%u: control character 0x%02x in the profile", path,
-                         line, (unsigned char)s[i]);
-                return -1;
-            }
-        while (n && (*s == ' ' || *s == '\t'))
-            s++, n--;
-        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        if (n == 0 || s[0] == '#')
-            continue;
-        const char *eq = memchr(s, '=', n);
-        if (!eq) {
-            snprintf(err, errlen, "%s:%u: expected \"key = value\", got \"%.*s\"", path, line,
-                     (int)(n > 60 ? 60 : n), s);
-            return -1;
-        }
-        size_t kn = (size_t)(eq - s);
-        while (kn && (s[kn - 1] == ' ' || s[kn - 1] == '\t'))
-            kn--;
-        const char *v = eq + 1;
-        size_t vn = n - (size_t)(v - s);
-        while (vn && (*v == ' ' || *v == '\t'))
-            v++, vn--;
-        char key[64];
-        if (kn == 0 || kn >= sizeof key) {
-            snprintf(err, errlen, "%s:%u: expected a key before \"=\"", path, line);
-            return -1;
-        }
-        memcpy(key, s, kn);
-        key[kn] = 0;
+    run_kv kv;
+    /* Command templates are shell text: "$" is left alone. */
+    run_kv_init(&kv, path, buf, len, 0, 64);
+    int more;
+    while ((more = run_kv_next(&kv, err, errlen)) == 1) {
+        const char *key = kv.key, *v = kv.v;
+        size_t vn = kv.vn;
+        unsigned line = kv.line;
         const char *bad = NULL;
         int rc = 0;
         if (!strcmp(key, "name")) {
@@ -276,6 +241,8 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
             return -1;
         }
     }
+    if (more < 0)
+        return -1;
     int any = 0;
     for (int i = 0; i < CL_MODE__COUNT; i++)
         any |= p->cmd[i] != NULL;
@@ -298,27 +265,11 @@ oom:
 
 int cl_profile_load(cl_profile *p, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    if (run_kv_read_file(path, &buf, &n, err, errlen))
         return -1;
-    }
-    char *buf = malloc(65536);
-    if (!buf) {
-        fclose(f);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    size_t n = fread(buf, 1, 65536, f);
-    int big = n == 65536;
-    fclose(f);
-    int rc;
-    if (big) {
-        snprintf(err, errlen, "%s: larger than 64 KiB", path);
-        rc = -1;
-    } else {
-        rc = cl_profile_parse(p, path, buf, n, err, errlen);
-    }
+    int rc = cl_profile_parse(p, path, buf, n, err, errlen);
     free(buf);
     return rc;
 }

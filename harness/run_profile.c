@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "run.h"
+#include "run_kv.h"
 
 void run_profile_init(run_profile *p)
 {
@@ -167,76 +168,15 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
 {
     if (set_str(&p->path, path, strlen(path)))
         goto oom;
-    unsigned line = 0;
-    size_t pos = 0;
-    while (pos < len) {
-        line++;
-        size_t end = pos;
-        while (end < len && buf[end] != '\n')
-            end++;
-        const char *s = buf + pos;
-        size_t n = end - pos;
-        pos = end + 1;
-        if (n && s[n - 1] == '\r')
-            n--;
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
-                snprintf(err, errlen, "%s:%u: control character 0x%02x in the profile", path, line,
-                         (unsigned char)s[i]);
-                return -1;
-            }
-        while (n && (*s == ' ' || *s == '\t'))
-            s++, n--;
-        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        if (n == 0 || s[0] == '#')
-            continue;
-        const char *eq = memchr(s, '=', n);
-        if (!eq) {
-            snprintf(err, errlen, "%s:%u: expected \"key = value\", got \"%.*s\"", path, line,
-                     (int)(n > 60 ? 60 : n), s);
-            return -1;
-        }
-        size_t kn = (size_t)(eq - s);
-        while (kn && (s[kn - 1] == ' ' || s[kn - 1] == '\t'))
-            kn--;
-        const char *v = eq + 1;
-        size_t vn = n - (size_t)(v - s);
-        while (vn && (*v == ' ' || *v == '\t'))
-            v++, vn--;
-        /* A value may start with $NAME: an environment variable set by a
-         * test script (ports, folders). */
-        char xv[4096];
-        if (vn && v[0] == '$') {
-            size_t k = 1;
-            while (k < vn && ((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= 'a' && v[k] <= 'z') ||
-                              (v[k] >= '0' && v[k] <= '9') || v[k] == '_'))
-                k++;
-            char name[128];
-            const char *e = NULL;
-            if (k > 1 && k - 1 < sizeof name) {
-                memcpy(name, v + 1, k - 1);
-                name[k - 1] = 0;
-                e = getenv(name);
-            }
-            if (!e || !*e || strlen(e) + (vn - k) >= sizeof xv) {
-                snprintf(err, errlen, "%s:%u: \"%.*s\": the environment variable is not set", path,
-                         line, (int)(k > 60 ? 60 : k), v);
-                return -1;
-            }
-            size_t en = strlen(e);
-            memcpy(xv, e, en);
-            memcpy(xv + en, v + k, vn - k);
-            v = xv;
-            vn = en + vn - k;
-        }
-        char key[40];
-        if (kn == 0 || kn >= sizeof key) {
-            snprintf(err, errlen, "%s:%u: missing or over-long key", path, line);
-            return -1;
-        }
-        memcpy(key, s, kn);
-        key[kn] = 0;
+    run_kv kv;
+    /* A value may start with $NAME: an environment variable set by a test
+     * script (ports, folders). */
+    run_kv_init(&kv, path, buf, len, 1, 40);
+    int more;
+    while ((more = run_kv_next(&kv, err, errlen)) == 1) {
+        const char *key = kv.key, *v = kv.v;
+        size_t vn = kv.vn;
+        unsigned line = kv.line;
         unsigned long num;
         int b;
         const char *bad = NULL;
@@ -330,6 +270,8 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
             return -1;
         }
     }
+    if (more < 0)
+        return -1;
     if (!p->builtin && !p->host) {
         snprintf(err, errlen, "%s: no \"host\" (or \"builtin = yes\")", path);
         return -1;
@@ -342,18 +284,11 @@ oom:
 
 int run_profile_load(run_profile *p, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    char *buf;
+    size_t n;
+    if (run_kv_read_file(path, &buf, &n, err, errlen))
         return -1;
-    }
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    int big = n == sizeof buf && fgetc(f) != EOF;
-    fclose(f);
-    if (big) {
-        snprintf(err, errlen, "%s: larger than 64 KiB: not a profile", path);
-        return -1;
-    }
-    return run_profile_parse(p, path, buf, n, err, errlen);
+    int rc = run_profile_parse(p, path, buf, n, err, errlen);
+    free(buf);
+    return rc;
 }
