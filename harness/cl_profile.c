@@ -64,46 +64,6 @@ const char *cl_profile_action(const cl_profile *p, const char *name)
     return strcmp(name, "fetch") ? NULL : "";
 }
 
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
-}
-
-static int set_str(char **dst, const char *v, size_t n)
-{
-    free(*dst);
-    *dst = dupn(v, n);
-    return *dst ? 0 : -1;
-}
-
-/* "20s", "500ms", "1m", or plain seconds; at most 10 minutes. */
-static int parse_time(const char *v, size_t n, uint32_t *ms)
-{
-    char buf[32];
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, v, n);
-    buf[n] = 0;
-    size_t k = 0;
-    while (k < n && buf[k] >= '0' && buf[k] <= '9')
-        k++;
-    if (k == n && k < 8) { /* plain seconds */
-        uint32_t s = 0;
-        for (size_t i = 0; i < k; i++)
-            s = s * 10 + (uint32_t)(buf[i] - '0');
-        if (s == 0 || s > 600)
-            return -1;
-        *ms = s * 1000;
-        return 0;
-    }
-    return sc_duration(buf, n, ms) || *ms == 0 ? -1 : 0;
-}
-
 /* Split v on commas and/or spaces into items (no empty ones). */
 static int split_list(const char *v, size_t n, char **items, size_t max, size_t *count, int upper)
 {
@@ -123,7 +83,7 @@ static int split_list(const char *v, size_t n, char **items, size_t max, size_t 
             continue;
         if (*count >= max)
             return -1;
-        char *it = dupn(v + s, e - s);
+        char *it = run_kv_dupn(v + s, e - s);
         if (!it)
             return -1;
         if (upper)
@@ -138,7 +98,7 @@ static int split_list(const char *v, size_t n, char **items, size_t max, size_t 
 int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t len, char *err,
                      size_t errlen)
 {
-    if (set_str(&p->path, path, strlen(path)))
+    if (run_kv_set_str(&p->path, path, strlen(path)))
         goto oom;
     run_kv kv;
     /* Command templates are shell text: "$" is left alone. */
@@ -151,15 +111,15 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
         const char *bad = NULL;
         int rc = 0;
         if (!strcmp(key, "name")) {
-            rc = set_str(&p->name, v, vn);
+            rc = run_kv_set_str(&p->name, v, vn);
         } else if (!strcmp(key, "cmd-plain")) {
-            rc = set_str(&p->cmd[CL_MODE_PLAIN], v, vn);
+            rc = run_kv_set_str(&p->cmd[CL_MODE_PLAIN], v, vn);
         } else if (!strcmp(key, "cmd-stls")) {
-            rc = set_str(&p->cmd[CL_MODE_STLS], v, vn);
+            rc = run_kv_set_str(&p->cmd[CL_MODE_STLS], v, vn);
         } else if (!strcmp(key, "cmd-stls-opt")) {
-            rc = set_str(&p->cmd[CL_MODE_STLS_OPT], v, vn);
+            rc = run_kv_set_str(&p->cmd[CL_MODE_STLS_OPT], v, vn);
         } else if (!strcmp(key, "cmd-implicit")) {
-            rc = set_str(&p->cmd[CL_MODE_IMPLICIT], v, vn);
+            rc = run_kv_set_str(&p->cmd[CL_MODE_IMPLICIT], v, vn);
         } else if (!strncmp(key, "action-", 7) && key[7]) {
             const char *an = key + 7;
             for (const char *q = an; *q && !bad; q++)
@@ -171,8 +131,8 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
             if (!bad && p->nactions >= CL_MAX_ACTIONS)
                 bad = "at most 8 actions";
             if (!bad) {
-                p->action_names[p->nactions] = dupn(an, strlen(an));
-                p->action_flags[p->nactions] = dupn(v, vn);
+                p->action_names[p->nactions] = run_kv_dupn(an, strlen(an));
+                p->action_flags[p->nactions] = run_kv_dupn(v, vn);
                 if (!p->action_names[p->nactions] || !p->action_flags[p->nactions])
                     goto oom;
                 p->nactions++;
@@ -187,7 +147,7 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
             else
                 bad = "files, maildir or mbox";
         } else if (!strcmp(key, "store-path")) {
-            rc = set_str(&p->store_path, v, vn);
+            rc = run_kv_set_str(&p->store_path, v, vn);
         } else if (!strcmp(key, "line-ends")) {
             if (vn == 4 && !memcmp(v, "crlf", 4))
                 p->lf = 0;
@@ -224,7 +184,7 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
                 bad = "an exit status 0-255";
             p->exit_ok = (int)x;
         } else if (!strcmp(key, "timeout")) {
-            if (parse_time(v, vn, &p->timeout_ms))
+            if (run_kv_parse_time(v, vn, SC_MAX_DURATION_MS, &p->timeout_ms))
                 bad = "a duration like 20s, 1500ms or 1m (at most 10 minutes)";
         } else {
             snprintf(err, errlen,
@@ -255,7 +215,7 @@ int cl_profile_parse(cl_profile *p, const char *path, const char *buf, size_t le
         snprintf(err, errlen, "%s: store-path is required (where the client stores mail)", path);
         return -1;
     }
-    if (!p->name && set_str(&p->name, path, strlen(path)))
+    if (!p->name && run_kv_set_str(&p->name, path, strlen(path)))
         goto oom;
     return 0;
 oom:

@@ -123,3 +123,48 @@ int run_kv_read_file(const char *path, char **buf, size_t *len, char *err, size_
     *len = n;
     return 0;
 }
+
+char *run_kv_dupn(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p) {
+        memcpy(p, s, n);
+        p[n] = 0;
+    }
+    return p;
+}
+
+int run_kv_set_str(char **dst, const char *v, size_t n)
+{
+    free(*dst);
+    *dst = run_kv_dupn(v, n);
+    return *dst ? 0 : -1;
+}
+
+int run_kv_parse_time(const char *v, size_t n, uint32_t max_ms, uint32_t *ms)
+{
+    size_t k = 0;
+    uint64_t x = 0;
+    /* Bounded while reading, so no number of digits can overflow. */
+    while (k < n && v[k] >= '0' && v[k] <= '9') {
+        x = x * 10 + (uint64_t)(v[k] - '0');
+        if (x > max_ms)
+            return -1;
+        k++;
+    }
+    if (k == 0)
+        return -1;
+    uint64_t mult;
+    if (k == n || (n - k == 1 && v[k] == 's'))
+        mult = 1000;
+    else if (n - k == 2 && v[k] == 'm' && v[k + 1] == 's')
+        mult = 1;
+    else if (n - k == 1 && v[k] == 'm')
+        mult = 60000;
+    else
+        return -1;
+    if (x * mult > max_ms || x * mult == 0)
+        return -1;
+    *ms = (uint32_t)(x * mult);
+    return 0;
+}

@@ -6,6 +6,9 @@
 #include "run.h"
 #include "run_kv.h"
 
+/* timeout = ...: a server may be slow, but an hour is surely a typo. */
+#define RUN_PROFILE_MAX_TIMEOUT_MS 3600000u
+
 void run_profile_init(run_profile *p)
 {
     memset(p, 0, sizeof *p);
@@ -26,16 +29,6 @@ void run_profile_free(run_profile *p)
 const char *run_tls_name(run_tls t)
 {
     return t == RUN_TLS_STLS ? "stls" : t == RUN_TLS_IMPLICIT ? "implicit" : "none";
-}
-
-static char *dupn(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = 0;
-    }
-    return p;
 }
 
 /* Paths may start with $NAME (an environment variable, e.g. a folder a
@@ -69,20 +62,7 @@ static int set_path(char **dst, const char *v, size_t n, const char **bad)
         *dst = p;
         return 0;
     }
-    free(*dst);
-    *dst = malloc(n + 1);
-    if (!*dst)
-        return -1;
-    memcpy(*dst, v, n);
-    (*dst)[n] = 0;
-    return 0;
-}
-
-static int set_str(char **dst, const char *v, size_t n)
-{
-    free(*dst);
-    *dst = dupn(v, n);
-    return *dst ? 0 : -1;
+    return run_kv_set_str(dst, v, n);
 }
 
 static int parse_bool(const char *v, size_t n, int *out)
@@ -116,30 +96,6 @@ static int parse_num(const char *v, size_t n, unsigned long max, unsigned long *
     return 0;
 }
 
-/* "10s", "500ms", "2m", or plain seconds. */
-static int parse_time(const char *v, size_t n, uint32_t *ms)
-{
-    size_t k = 0;
-    while (k < n && v[k] >= '0' && v[k] <= '9')
-        k++;
-    unsigned long x;
-    if (parse_num(v, k, 3600000ul, &x))
-        return -1;
-    unsigned long mult;
-    if (k == n || (n - k == 1 && v[k] == 's'))
-        mult = 1000;
-    else if (n - k == 2 && !memcmp(v + k, "ms", 2))
-        mult = 1;
-    else if (n - k == 1 && v[k] == 'm')
-        mult = 60000;
-    else
-        return -1;
-    if (x * mult > 3600000ul || x * mult == 0)
-        return -1;
-    *ms = (uint32_t)(x * mult);
-    return 0;
-}
-
 static int is_env_name(const char *v, size_t n)
 {
     if (n == 0 || (v[0] >= '0' && v[0] <= '9'))
@@ -166,7 +122,7 @@ int run_profile_has(const run_profile *p, const char *name)
 int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t len, char *err,
                       size_t errlen)
 {
-    if (set_str(&p->path, path, strlen(path)))
+    if (run_kv_set_str(&p->path, path, strlen(path)))
         goto oom;
     run_kv kv;
     /* A value may start with $NAME: an environment variable set by a test
@@ -182,12 +138,12 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
         const char *bad = NULL;
 #define KEY(k) (!strcmp(key, k))
         if (KEY("name")) {
-            if (set_str(&p->name, v, vn))
+            if (run_kv_set_str(&p->name, v, vn))
                 goto oom;
         } else if (KEY("host")) {
             if (vn == 0)
                 bad = "a host name or address";
-            else if (set_str(&p->host, v, vn))
+            else if (run_kv_set_str(&p->host, v, vn))
                 goto oom;
         } else if (KEY("port")) {
             if (parse_num(v, vn, 65535, &num) || num == 0)
@@ -207,7 +163,7 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
             if (set_path(&p->ca_file, v, vn, &bad))
                 goto oom;
         } else if (KEY("tls-name")) {
-            if (set_str(&p->tls_name, v, vn))
+            if (run_kv_set_str(&p->tls_name, v, vn))
                 goto oom;
         } else if (KEY("verify")) {
             if (parse_bool(v, vn, &b))
@@ -217,13 +173,13 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
         } else if (KEY("user-env") || KEY("pass-env")) {
             if (!is_env_name(v, vn))
                 bad = "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)";
-            else if (set_str(KEY("user-env") ? &p->user_env : &p->pass_env, v, vn))
+            else if (run_kv_set_str(KEY("user-env") ? &p->user_env : &p->pass_env, v, vn))
                 goto oom;
         } else if (KEY("user-file") || KEY("pass-file")) {
             if (set_path(KEY("user-file") ? &p->user_file : &p->pass_file, v, vn, &bad))
                 goto oom;
         } else if (KEY("seed-command")) {
-            if (set_str(&p->seed_command, v, vn))
+            if (run_kv_set_str(&p->seed_command, v, vn))
                 goto oom;
         } else if (KEY("disposable-mailbox")) {
             if (parse_bool(v, vn, &b))
@@ -246,14 +202,14 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
             else
                 p->messages = (long)num;
         } else if (KEY("timeout")) {
-            if (parse_time(v, vn, &p->timeout_ms))
+            if (run_kv_parse_time(v, vn, RUN_PROFILE_MAX_TIMEOUT_MS, &p->timeout_ms))
                 bad = "a duration such as 10s, 500ms or 1m (at most 1 hour)";
         } else if (KEY("property")) {
             if (vn == 0)
                 bad = "a property name";
             else if (p->nprops >= RUN_MAX_PROPS)
                 bad = "at most 32 properties";
-            else if (!(p->props[p->nprops++] = dupn(v, vn)))
+            else if (!(p->props[p->nprops++] = run_kv_dupn(v, vn)))
                 goto oom;
         } else {
             snprintf(err, errlen,
