@@ -124,6 +124,9 @@ void cl_proc_finish(cl_proc *p, unsigned grace_ms);
 /* "exit 0", "exit 3", "killed by signal 9", "running". */
 void cl_proc_describe(const cl_proc *p, char *out, size_t cap);
 void cl_proc_free(cl_proc *p);
+/* Remove dir and everything below it (links themselves, not what they
+ * point to); what cannot be removed is left. */
+void cl_rm_tree(const char *dir);
 
 /* ---------------------------------------------------------------------------
  * What the client stored (cl_store.c).

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +24,8 @@
 #include "nt.h"
 #include "pop3parse.h"
 #include "ref.h"
+#include "run_flow.h"
+#include "run_io.h"
 
 #define CL_MAX_LINE 16384   /* receive bound; a command line is at most 255 */
 #define CL_MAX_SESS 8
@@ -34,12 +35,6 @@
 #define CL_DEFAULT_TIMEOUT 20000
 #define CL_KILL_GRACE 1000
 #define CL_MAX_CAPA_LINES 64
-
-typedef struct var {
-    char *name, *val;
-    size_t vlen;
-    int secret;
-} var;
 
 typedef struct sess {
     nt_conn *c;
@@ -77,8 +72,7 @@ typedef struct exec {
     rp_case *c;
     volatile int *stop;
     cl_mode mode;
-    var *vars;
-    size_t nvars;
+    run_flow f; /* findings, verdict, variables (run_flow.h) */
     sess ss[CL_MAX_SESS];
     int cur;
     int next_num;
@@ -112,124 +106,8 @@ typedef struct exec {
     int ended_early;     /* @starttls or-close: the client refused safely */
     /* once-only findings */
     int f_syntax, f_pipe, f_after_quit, f_state, f_clear;
-    sc_verdict worst;
-    int decided_line;
-    char reason[512];
-    char expected[512];
-    char got[640];
-    int miss;
     char dir[512], home[600], out[600], passfile[600], store[1200];
 } exec;
-
-/* ---- variables --------------------------------------------------------------- */
-
-static var *find_var(exec *x, const char *name, size_t n)
-{
-    for (size_t i = 0; i < x->nvars; i++)
-        if (strlen(x->vars[i].name) == n && !memcmp(x->vars[i].name, name, n))
-            return &x->vars[i];
-    return NULL;
-}
-
-static int set_var(exec *x, const char *name, size_t n, const char *val, size_t vlen, int secret)
-{
-    var *v = find_var(x, name, n);
-    if (!v) {
-        if (x->nvars >= CL_MAX_VARS)
-            return -1;
-        if (x->nvars % 64 == 0) {
-            var *nv = realloc(x->vars, (x->nvars + 64) * sizeof *nv);
-            if (!nv)
-                return -1;
-            x->vars = nv;
-        }
-        v = &x->vars[x->nvars];
-        v->name = strndup(name, n);
-        v->val = NULL;
-        if (!v->name)
-            return -1;
-        x->nvars++;
-    }
-    char *nv = malloc(vlen + 1);
-    if (!nv)
-        return -1;
-    memcpy(nv, val, vlen);
-    nv[vlen] = 0;
-    free(v->val);
-    v->val = nv;
-    v->vlen = vlen;
-    v->secret = secret;
-    return 0;
-}
-
-static int set_varz(exec *x, const char *name, const char *val, int secret)
-{
-    return set_var(x, name, strlen(name), val, strlen(val), secret);
-}
-
-static int set_varu(exec *x, const char *name, uint64_t v)
-{
-    char num[24];
-    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-    return set_var(x, name, strlen(name), num, (size_t)n, 0);
-}
-
-static int lookup(void *ctx, const char *name, size_t n, p3_slice *value, int *secret)
-{
-    exec *x = ctx;
-    var *v = find_var(x, name, n);
-    if (!v) {
-        x->miss = 1;
-        return 0;
-    }
-    value->p = v->val;
-    value->n = v->vlen;
-    *secret = v->secret;
-    return 1;
-}
-
-static void free_vars(exec *x)
-{
-    for (size_t i = 0; i < x->nvars; i++) {
-        if (x->vars[i].secret)
-            memset(x->vars[i].val, 0, x->vars[i].vlen);
-        free(x->vars[i].name);
-        free(x->vars[i].val);
-    }
-    free(x->vars);
-}
-
-/* ---- verdicts ------------------------------------------------------------------ */
-
-static int severity(sc_verdict v)
-{
-    static const int sev[] = {[SC_V_PASS] = 0, [SC_V_SKIP] = 1, [SC_V_INFO] = 2,
-                              [SC_V_WARN] = 3, [SC_V_FAIL] = 4, [SC_V_ERROR] = 5};
-    return (unsigned)v <= SC_V_ERROR ? sev[v] : 5;
-}
-
-/* Record a finding; the worst one decides the verdict and its reason.
- * Returns 1 when the script must stop (FORMAT.md "Verdicts"). */
-static int judge(exec *x, const sc_step *st, sc_verdict v, const char *expected, const char *got,
-                 const char *fmt, ...)
-{
-    if (severity(v) > severity(x->worst)) {
-        x->worst = v;
-        x->decided_line = st ? (int)st->loc.line : 0;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->reason, sizeof x->reason, fmt, ap);
-        va_end(ap);
-        snprintf(x->expected, sizeof x->expected, "%s", expected ? expected : "");
-        snprintf(x->got, sizeof x->got, "%s", got ? got : "");
-    }
-    return v != SC_V_INFO;
-}
-
-static int harness_error(exec *x, const sc_step *st, const char *fmt, const char *detail)
-{
-    return judge(x, st, SC_V_ERROR, NULL, NULL, fmt, detail);
-}
 
 static double t_ms(const exec *x)
 {
@@ -256,27 +134,6 @@ static void record(exec *x, sess *s, char dir, const char *p, size_t n)
     rp_case_add_io(x->r, x->c, dir, s->num, t_ms(x), p, n);
 }
 
-/* Printable, cut copy of a line for "got". */
-static void show(char *out, size_t cap, const char *p, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    while (n && (p[n - 1] == '\n' || p[n - 1] == '\r'))
-        n--;
-    for (size_t i = 0; i < n && o + 5 < cap; i++) {
-        unsigned char ch = (unsigned char)p[i];
-        if (ch < 0x20 || ch >= 0x7f) {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[ch >> 4];
-            out[o++] = hex[ch & 15];
-        } else {
-            out[o++] = (char)ch;
-        }
-    }
-    out[o] = 0;
-}
-
 static int64_t step_deadline(const exec *x, const sc_step *st)
 {
     if (st && st->timeout_ms) {
@@ -286,26 +143,12 @@ static int64_t step_deadline(const exec *x, const sc_step *st)
     return x->deadline;
 }
 
-static void sleep_ms(uint32_t ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
 
 /* ---- sessions ------------------------------------------------------------------ */
 
 static void sess_close(sess *s, int abort)
 {
-    if (s->c) {
-        if (abort)
-            nt_abort(s->c);
-        else
-            nt_close(s->c);
-    }
-    s->c = NULL;
-    if (s->open)
-        nt_buffer_free(&s->in);
-    s->open = 0;
+    run_io_close(&s->c, &s->in, &s->open, abort);
 }
 
 static void sess_free(sess *s)
@@ -343,7 +186,7 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
     char err[512];
     for (;;) {
         if (*x->stop)
-            return harness_error(x, st, "%s", "interrupted");
+            return run_harness_error(&x->f, st, "%s", "interrupted");
         int exited = cl_proc_poll(&x->proc);
         int64_t slice = nt_deadline(exited ? 200 : 50);
         nt_conn *c = NULL;
@@ -354,7 +197,7 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
             if (nt_buffer_init(&s->in, 4096, CL_MAX_LINE)) {
                 nt_close(c);
                 s->c = NULL;
-                return harness_error(x, st, "%s", "out of memory");
+                return run_harness_error(&x->f, st, "%s", "out of memory");
             }
             s->open = 1;
             s->used = 1;
@@ -363,7 +206,7 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
             s->pipelining = s->apop = s->have_user = s->closed_by_us_tls = 0;
             s->auth_open = s->bad_cert = s->orclose_watch = s->refused = 0;
             if (sess_view(x, s))
-                return harness_error(x, st, "%s", "out of memory");
+                return run_harness_error(&x->f, st, "%s", "out of memory");
             note_s(x, s->num, "client connected");
             if (x->mode == CL_MODE_IMPLICIT) {
                 int hr = nt_tls_accept(s->c, x->cert, &s->in, x->deadline);
@@ -375,7 +218,8 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
                     sess_close(s, 1);
                     if (x->cert != x->e->tls_good)
                         return 1; /* the client refused a bad certificate: judged later */
-                    return judge(x, st, SC_V_ERROR, "a TLS handshake (RFC 8314)", msg, "%s", msg);
+                    return run_judge(&x->f, st, SC_V_ERROR, "a TLS handshake (RFC 8314)", msg, "%s",
+                                     msg);
                 }
                 note_s(x, s->num, "TLS (implicit, RFC 8314)");
                 /* Some clients check the certificate after the handshake
@@ -385,21 +229,21 @@ static int accept_conn_q(exec *x, sess *s, const sc_step *st, int quiet)
             return 0;
         }
         if (rc == NT_ERR)
-            return harness_error(x, st, "accept: %s", err);
+            return run_harness_error(&x->f, st, "accept: %s", err);
         if (quiet && (exited || nt_now_ms() >= dl))
             return 1;
         if (exited) {
             char how[128];
             cl_proc_describe(&x->proc, how, sizeof how);
             note(x, "the client ended (%s) without connecting", how);
-            return judge(x, st, sc_step_verdict(x->s, st), "a connection from the client", how,
-                         "the client ended (%s) without connecting", how);
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st), "a connection from the client",
+                             how, "the client ended (%s) without connecting", how);
         }
         if (nt_now_ms() >= dl) {
             note(x, "no connection from the client");
-            return judge(x, st, sc_step_verdict(x->s, st), "a connection from the client",
-                         "nothing", "the client did not connect within %u ms",
-                         (unsigned)(dl - x->t0 > 0 ? dl - x->t0 : 0));
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st), "a connection from the client",
+                             "nothing", "the client did not connect within %u ms",
+                             (unsigned)(dl - x->t0 > 0 ? dl - x->t0 : 0));
         }
     }
 }
@@ -444,7 +288,7 @@ static int write_split(exec *x, sess *s, const sc_step *st, const char *p, size_
             rc = nt_write_all(s->c, p + off, k, dl);
             off += k;
             if (off < n && st->delay_ms)
-                sleep_ms(st->delay_ms);
+                run_io_sleep_ms(st->delay_ms, NULL);
         }
         if (rc == 0 && off < n)
             rc = nt_write_all(s->c, p + off, n - off, dl);
@@ -461,10 +305,10 @@ static int write_split(exec *x, sess *s, const sc_step *st, const char *p, size_
     sess_close(s, 1);
     if (!st)
         return 1;
-    return judge(x, st, sc_step_verdict(x->s, st), "the client to read our answer",
-                 rc == NT_TIMEOUT ? "write timed out" : "connection closed",
-                 "the client %s while we were sending",
-                 rc == NT_TIMEOUT ? "stopped reading" : "closed the connection");
+    return run_judge(&x->f, st, sc_step_verdict(x->s, st), "the client to read our answer",
+                     rc == NT_TIMEOUT ? "write timed out" : "connection closed",
+                     "the client %s while we were sending",
+                     rc == NT_TIMEOUT ? "stopped reading" : "closed the connection");
 }
 
 /* One line we send (CRLF added). */
@@ -491,23 +335,7 @@ static int send_greeting(exec *x, sess *s)
  * then end of stream), 0 (end of stream), NT_TIMEOUT, NT_ERR, NT_FULL. */
 static int read_line(sess *s, int64_t dl, size_t *len)
 {
-    for (;;) {
-        const char *d = nt_buffer_data(&s->in);
-        size_t n = nt_buffer_len(&s->in);
-        const char *lf = n ? memchr(d, '\n', n) : NULL;
-        if (lf) {
-            *len = (size_t)(lf - d) + 1;
-            return 1;
-        }
-        ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
-        if (r > 0)
-            continue;
-        if (r == 0) {
-            *len = n;
-            return n ? 2 : 0;
-        }
-        return (int)r;
-    }
+    return run_io_read_line(&s->in, s->c, dl, NULL, len);
 }
 
 /* ---- the mailbox as served ----------------------------------------------------- */
@@ -591,26 +419,6 @@ static const cl_fixture *find_fixture(const cl_env *e, const char *name)
 }
 
 /* ---- the default responder ----------------------------------------------------- */
-
-static void md5_hex(const char *a, size_t an, const char *b, size_t bn, char out[33])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned mdn = 0;
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    out[0] = 0;
-    if (!m)
-        return;
-    if (EVP_DigestInit_ex(m, EVP_md5(), NULL) == 1 && EVP_DigestUpdate(m, a, an) == 1 &&
-        EVP_DigestUpdate(m, b, bn) == 1 && EVP_DigestFinal_ex(m, md, &mdn) == 1 && mdn == 16) {
-        static const char hex[] = "0123456789abcdef";
-        for (unsigned i = 0; i < 16; i++) {
-            out[2 * i] = hex[md[i] >> 4];
-            out[2 * i + 1] = hex[md[i] & 15];
-        }
-        out[32] = 0;
-    }
-    EVP_MD_CTX_free(m);
-}
 
 /* Decode base64 (a SASL response) into out[800]: its length, or -1. */
 static int b64_decode(const char *b64, size_t n, unsigned char out[800])
@@ -829,7 +637,7 @@ static void respond(exec *x, sess *s, const p3_cmd *cmd, int parsed)
         }
         case P3_CMD_APOP: {
             char want[33];
-            md5_hex(x->ts, strlen(x->ts), x->e->pass, strlen(x->e->pass), want);
+            run_md5_hex(x->ts, strlen(x->ts), x->e->pass, strlen(x->e->pass), want);
             int ok = s->apop && cmd->args[0].n == strlen(x->e->user) &&
                      !memcmp(cmd->args[0].p, x->e->user, cmd->args[0].n) && cmd->args[1].n == 32 &&
                      !strncasecmp(cmd->args[1].p, want, 32);
@@ -981,7 +789,7 @@ static const char *const RFC2449_PIPE =
 static int check_command(exec *x, sess *s, const char *line, size_t len, p3_cmd *cmd)
 {
     char got[400];
-    show(got, sizeof got, line, len);
+    run_show(got, sizeof got, line, len, RUN_SHOW_TRIM_ALL);
     s->bad_cert = s->orclose_watch = 0; /* it went on: no refusal */
     if (x->ncmds < CL_MAX_CMDS) {
         size_t k = len;
@@ -993,18 +801,20 @@ static int check_command(exec *x, sess *s, const char *line, size_t len, p3_cmd 
     }
     if (s->quit && !x->f_after_quit) {
         x->f_after_quit = 1;
-        judge(x, NULL, SC_V_WARN, "nothing after QUIT", got,
-              "the client sent a command after QUIT (RFC 1939 section 6: QUIT ends the session)");
+        run_judge(
+            &x->f, NULL, SC_V_WARN, "nothing after QUIT", got,
+            "the client sent a command after QUIT (RFC 1939 section 6: QUIT ends the session)");
     }
     /* Pipelining: octets of a further line were already here before we
      * answered this one. */
     if (nt_buffer_len(&s->in) > len && !s->pipelining && !x->f_pipe) {
         x->f_pipe = 1;
         note_s(x, s->num, "the next command arrived before this one was answered (pipelining)");
-        judge(x, NULL, SC_V_WARN, "one command at a time (PIPELINING was not announced)", got,
-              "the client pipelined commands although the server did not announce PIPELINING "
-              "(RFC 2449 section 6.6: \"%s\")",
-              RFC2449_PIPE);
+        run_judge(&x->f, NULL, SC_V_WARN, "one command at a time (PIPELINING was not announced)",
+                  got,
+                  "the client pipelined commands although the server did not announce PIPELINING "
+                  "(RFC 2449 section 6.6: \"%s\")",
+                  RFC2449_PIPE);
     }
     p3_diag d;
     memset(cmd, 0, sizeof *cmd);
@@ -1027,9 +837,11 @@ static int check_command(exec *x, sess *s, const char *line, size_t len, p3_cmd 
         note_s(x, s->num, msg);
         if (!x->f_syntax) {
             x->f_syntax = 1;
-            judge(x, NULL, SC_V_FAIL, "a command line as RFC 1939 section 3 and RFC 2449 section 4 "
-                  "define it (keyword of 3-4 characters, arguments of at most 40, at most 255 "
-                  "octets with CRLF)", got, "%s (RFC 1939 section 3; RFC 2449 section 4)", msg);
+            run_judge(&x->f, NULL, SC_V_FAIL,
+                      "a command line as RFC 1939 section 3 and RFC 2449 section 4 "
+                      "define it (keyword of 3-4 characters, arguments of at most 40, at most 255 "
+                      "octets with CRLF)",
+                      got, "%s (RFC 1939 section 3; RFC 2449 section 4)", msg);
         }
         return 0;
     }
@@ -1042,18 +854,20 @@ static int check_command(exec *x, sess *s, const char *line, size_t len, p3_cmd 
                      cmd->kind == P3_CMD_UIDL || cmd->kind == P3_CMD_NOOP;
     if (!s->quit && ((auth_only && s->trans) || (trans_only && !s->trans)) && !x->f_state) {
         x->f_state = 1;
-        judge(x, NULL, SC_V_WARN, "commands valid in the current state", got,
-              "%s sent in the %s state, where it is not valid (RFC 1939 sections 4-6)",
-              p3_cmd_keyword(cmd->kind), s->trans ? "TRANSACTION" : "AUTHORIZATION");
+        run_judge(&x->f, NULL, SC_V_WARN, "commands valid in the current state", got,
+                  "%s sent in the %s state, where it is not valid (RFC 1939 sections 4-6)",
+                  p3_cmd_keyword(cmd->kind), s->trans ? "TRANSACTION" : "AUTHORIZATION");
     }
     /* A client told to require STLS must not authenticate in clear. */
     if ((x->mode == CL_MODE_STLS) && !nt_is_tls(s->c) &&
         (cmd->kind == P3_CMD_USER || cmd->kind == P3_CMD_PASS || cmd->kind == P3_CMD_APOP ||
          cmd->kind == P3_CMD_AUTH) && !x->f_clear) {
         x->f_clear = 1;
-        judge(x, NULL, SC_V_FAIL, "STLS before any credentials", got,
-              "the client, configured to require TLS, sent %s before STLS (RFC 8314 section 5.1; "
-              "RFC 2595 section 2.2)", p3_cmd_keyword(cmd->kind));
+        run_judge(
+            &x->f, NULL, SC_V_FAIL, "STLS before any credentials", got,
+            "the client, configured to require TLS, sent %s before STLS (RFC 8314 section 5.1; "
+            "RFC 2595 section 2.2)",
+            p3_cmd_keyword(cmd->kind));
     }
     if (cmd->kind == P3_CMD_QUIT)
         s->quit = 1;
@@ -1076,9 +890,11 @@ static int check_sasl(exec *x, sess *s, const char *line, size_t len, p3_sasl_li
     note_s(x, s->num, msg);
     if (!x->f_syntax) {
         x->f_syntax = 1;
-        judge(x, NULL, SC_V_FAIL, "a base64 line or \"*\" (RFC 5034 section 4)", "<redacted>",
-              "%s (RFC 5034 section 4: a client response consists of a line containing a "
-              "string encoded as Base64, or \"*\" to cancel)", msg);
+        run_judge(&x->f, NULL, SC_V_FAIL, "a base64 line or \"*\" (RFC 5034 section 4)",
+                  "<redacted>",
+                  "%s (RFC 5034 section 4: a client response consists of a line containing a "
+                  "string encoded as Base64, or \"*\" to cancel)",
+                  msg);
     }
     return 0;
 }
@@ -1107,7 +923,7 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
 {
     for (;;) {
         if (*x->stop)
-            return harness_error(x, st, "%s", "interrupted"), 0;
+            return run_harness_error(&x->f, st, "%s", "interrupted"), 0;
         if (!s->open && st && !x->strict && !s->closed_by_us_tls && !s->refused) {
             /* Clients such as curl use one connection per message: the
              * script goes on with the client's next connection. */
@@ -1125,9 +941,9 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
         }
         if (!s->open) {
             if (st && !s->refused)
-                judge(x, st, sc_step_verdict(x->s, st), st->pat.src, "connection closed",
-                      "the session ended before the client sent a command matching \"%s\"",
-                      st->pat.src);
+                run_judge(&x->f, st, sc_step_verdict(x->s, st), st->pat.src, "connection closed",
+                          "the session ended before the client sent a command matching \"%s\"",
+                          st->pat.src);
             return 0;
         }
         size_t len;
@@ -1135,11 +951,14 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
         if (rc != 1) {
             char got[300] = "";
             if (rc == NT_FULL) {
-                show(got, 120, nt_buffer_data(&s->in), nt_buffer_len(&s->in));
+                run_show(got, 120, nt_buffer_data(&s->in), nt_buffer_len(&s->in),
+                         RUN_SHOW_TRIM_ALL);
                 note_s(x, s->num, "no line end within the receive bound: connection cut off");
-                judge(x, st, SC_V_FAIL, "a command line of at most 255 octets", got,
-                      "the client sent %d octets without a line end (RFC 2449 section 4: at most "
-                      "255 octets per command line)", CL_MAX_LINE);
+                run_judge(
+                    &x->f, st, SC_V_FAIL, "a command line of at most 255 octets", got,
+                    "the client sent %d octets without a line end (RFC 2449 section 4: at most "
+                    "255 octets per command line)",
+                    CL_MAX_LINE);
                 s->closed_by_us = 1;
                 sess_close(s, 1);
                 return 0;
@@ -1162,8 +981,8 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
                                    : rc == 2       ? "a partial line, then the connection closed"
                                    : rc == 0       ? "connection closed"
                                                    : "network error";
-                judge(x, st, sc_step_verdict(x->s, st), st->pat.src, what,
-                      "waiting for a command matching \"%s\": %s", st->pat.src, what);
+                run_judge(&x->f, st, sc_step_verdict(x->s, st), st->pat.src, what,
+                          "waiting for a command matching \"%s\": %s", st->pat.src, what);
             }
             return 0;
         }
@@ -1177,27 +996,29 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
             sc_capture caps[SC_MAX_CAPTURES];
             size_t nc = 0;
             sc_error err;
-            x->miss = 0;
+            x->f.vars.miss = 0;
             int m;
             if (in_auth) {
                 /* base64 is case-sensitive: no keyword folding */
                 size_t k = len;
                 while (k && (line[k - 1] == '\n' || line[k - 1] == '\r'))
                     k--;
-                m = sc_match(&st->pat, line, k, 0, lookup, x, caps, SC_MAX_CAPTURES, &nc, &err);
+                m = sc_match(&st->pat, line, k, 0, run_vars_lookup, &x->f.vars, caps,
+                             SC_MAX_CAPTURES, &nc, &err);
             } else {
-                m = sc_expect_command(st, line, len, lookup, x, caps, SC_MAX_CAPTURES, &nc, &err);
+                m = sc_expect_command(st, line, len, run_vars_lookup, &x->f.vars, caps,
+                                      SC_MAX_CAPTURES, &nc, &err);
             }
             if (m < 0) {
                 nt_buffer_consume(&s->in, len);
-                return judge(x, st, x->miss ? sc_step_verdict(x->s, st) : SC_V_ERROR, NULL, NULL,
-                             "%s:%u: %s", x->s->path, st->loc.line, err.msg),
+                return run_judge(&x->f, st, x->f.vars.miss ? sc_step_verdict(x->s, st) : SC_V_ERROR,
+                                 NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg),
                        0;
             }
             if (m == 1) {
                 for (size_t i = 0; i < nc; i++)
-                    set_var(x, caps[i].name, caps[i].name_len, caps[i].value.p, caps[i].value.n,
-                            0);
+                    run_vars_set(&x->f.vars, caps[i].name, caps[i].name_len, caps[i].value.p,
+                                 caps[i].value.n, 0);
                 /* A SASL response keeps the exchange AUTH's: the final
                  * scripted +OK logs in (scripted_answer). */
                 x->matched = in_auth ? P3_CMD_AUTH : parsed ? cmd.kind : P3_CMD_UNKNOWN;
@@ -1212,11 +1033,11 @@ static int serve_until(exec *x, sess *s, const sc_step *st)
                 if (in_auth)
                     snprintf(got, sizeof got, "<redacted SASL response>");
                 else
-                    show(got, sizeof got, line, len);
+                    run_show(got, sizeof got, line, len, RUN_SHOW_TRIM_ALL);
                 nt_buffer_consume(&s->in, len);
-                return judge(x, st, sc_step_verdict(x->s, st), st->pat.src, got,
-                             "expected a command matching \"%s\" (the scenario is strict)",
-                             st->pat.src),
+                return run_judge(&x->f, st, sc_step_verdict(x->s, st), st->pat.src, got,
+                                 "expected a command matching \"%s\" (the scenario is strict)",
+                                 st->pat.src),
                        0;
             }
         }
@@ -1329,7 +1150,7 @@ static int need_conn(exec *x, const sc_step *st)
     if (s->open)
         return 0;
     if (s->used || x->cur != 0)
-        return harness_error(x, st, "%s", "no connection on this session (add @connect)");
+        return run_harness_error(&x->f, st, "%s", "no connection on this session (add @connect)");
     /* Without a connection the script cannot go on, even when the verdict
      * for that (an INFO step, a MAY scenario) lets the run continue. */
     int rc = accept_conn(x, s, st);
@@ -1345,10 +1166,12 @@ static int do_send(exec *x, const sc_step *st)
     size_t n;
     unsigned xf = 0;
     sc_error err;
-    x->miss = 0;
+    x->f.vars.miss = 0;
     size_t off = (st->flags & SC_F_STUFF) && !(st->flags & SC_F_RAW) ? 1 : 0;
-    if (sc_expand(st->text, st->text_len, lookup, x, out + off, sizeof out - 3 - off, &n, &xf, &err))
-        return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+    if (sc_expand(st->text, st->text_len, run_vars_lookup, &x->f.vars, out + off,
+                  sizeof out - 3 - off, &n, &xf, &err))
+        return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line,
+                         err.msg);
     /* S* lines are dot-stuffed (RFC 1939 section 3). */
     if (off && n && out[1] == '.')
         out[0] = '.', n++;
@@ -1378,18 +1201,21 @@ static int do_fixture(exec *x, const sc_step *st)
     unsigned xf;
     sc_error err;
     if (!st->fixture)
-        return harness_error(x, st, "%s", "@fixture without a name");
-    if (sc_expand(st->fixture, st->text_len, lookup, x, name, sizeof name - 1, &nn, &xf, &err))
-        return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+        return run_harness_error(&x->f, st, "%s", "@fixture without a name");
+    if (sc_expand(st->fixture, st->text_len, run_vars_lookup, &x->f.vars, name, sizeof name - 1,
+                  &nn, &xf, &err))
+        return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line,
+                         err.msg);
     name[nn] = 0;
     const cl_fixture *f = find_fixture(x->e, name);
     if (!f)
-        return harness_error(x, st, "no fixture \"%s\" (scenarios/client/fixtures/NAME.eml)", name);
+        return run_harness_error(&x->f, st,
+                                 "no fixture \"%s\" (scenarios/client/fixtures/NAME.eml)", name);
     size_t bn;
     char *b = stuffed_body(f->data, f->len, !(st->flags & SC_F_NOSTUFF), !(st->flags & SC_F_NOEND),
                            st->has_num ? (long)st->num : -1, &bn);
     if (!b)
-        return harness_error(x, st, "%s", "out of memory");
+        return run_harness_error(&x->f, st, "%s", "out of memory");
     x->answer_pending = 0;
     record_body(x, s, b, bn);
     int rc = write_split(x, s, st, b, bn);
@@ -1403,8 +1229,10 @@ static int do_command(exec *x, const sc_step *st)
         return 1;
     sess *s = &x->ss[x->cur];
     if (!s->sent && send_greeting(x, s))
-        return s->refused ? 1 : judge(x, st, sc_step_verdict(x->s, st), "the client to read the greeting",
-                     "connection closed", "the client closed the connection before the greeting");
+        return s->refused ? 1
+                          : run_judge(&x->f, st, sc_step_verdict(x->s, st),
+                                      "the client to read the greeting", "connection closed",
+                                      "the client closed the connection before the greeting");
     return serve_until(x, s, st) == 1 ? 0 : 1;
 }
 
@@ -1436,9 +1264,9 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
         if (fails || x->cert != x->e->tls_good)
             return fails ? 0 : 1;
         if (!st)
-            return judge(x, NULL, SC_V_FAIL, "a TLS handshake after +OK to STLS", msg,
-                         "the STLS handshake failed: %s", msg);
-        return judge(x, st, sc_step_verdict(x->s, st), "a TLS handshake", msg, "%s", msg);
+            return run_judge(&x->f, NULL, SC_V_FAIL, "a TLS handshake after +OK to STLS", msg,
+                             "the STLS handshake failed: %s", msg);
+        return run_judge(&x->f, st, sc_step_verdict(x->s, st), "a TLS handshake", msg, "%s", msg);
     }
     snprintf(msg, sizeof msg, "TLS %s %s (STLS, RFC 2595)", nt_tls_version(s->c),
              nt_tls_cipher(s->c));
@@ -1450,9 +1278,9 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
         snprintf(msg, sizeof msg, "%zu plaintext octets followed STLS before the handshake",
                  discarded ? discarded : pending);
         note_s(x, s->num, msg);
-        judge(x, st, SC_V_FAIL, "nothing between STLS and the TLS handshake", msg,
-              "%s (RFC 2595 section 4: the TLS negotiation begins immediately after the CRLF)",
-              msg);
+        run_judge(&x->f, st, SC_V_FAIL, "nothing between STLS and the TLS handshake", msg,
+                  "%s (RFC 2595 section 4: the TLS negotiation begins immediately after the CRLF)",
+                  msg);
     }
     s->orclose_watch = orclose;
     if (!fails)
@@ -1464,14 +1292,15 @@ static int do_tls_accept(exec *x, sess *s, const sc_step *st)
     int r = read_line(s, step_deadline(x, st), &len);
     if (r == 1 || r == 2) {
         char got[400];
-        show(got, sizeof got, nt_buffer_data(&s->in), len);
+        run_show(got, sizeof got, nt_buffer_data(&s->in), len, RUN_SHOW_TRIM_ALL);
         record(x, s, 'C', nt_buffer_data(&s->in), len);
         p3_cmd cmd;
         check_command(x, s, nt_buffer_data(&s->in), len, &cmd);
         s->closed_by_us = 1;
         sess_close(s, 1);
-        return judge(x, st, sc_step_verdict(x->s, st), "the client to refuse the certificate", got,
-                     "the client accepted an untrusted certificate and went on with \"%s\"", got);
+        return run_judge(
+            &x->f, st, sc_step_verdict(x->s, st), "the client to refuse the certificate", got,
+            "the client accepted an untrusted certificate and went on with \"%s\"", got);
     }
     note_s(x, s->num, "the client completed the handshake, then closed without a command");
     s->closed_by_us = 1;
@@ -1483,7 +1312,7 @@ static int do_starttls(exec *x, const sc_step *st)
 {
     sess *s = &x->ss[x->cur];
     if (!s->open)
-        return harness_error(x, st, "%s", "@starttls on a session that is not connected");
+        return run_harness_error(&x->f, st, "%s", "@starttls on a session that is not connected");
     return do_tls_accept(x, s, st);
 }
 
@@ -1499,11 +1328,12 @@ static int do_expect_close(exec *x, const sc_step *st)
         size_t n = nt_buffer_len(&s->in);
         if (n) {
             char got[300];
-            show(got, sizeof got, nt_buffer_data(&s->in), n);
+            run_show(got, sizeof got, nt_buffer_data(&s->in), n, RUN_SHOW_TRIM_ALL);
             record(x, s, 'C', nt_buffer_data(&s->in), n);
             nt_buffer_clear(&s->in);
-            return judge(x, st, sc_step_verdict(x->s, st), "the client to close the connection",
-                         got, "data arrived where the client should close the connection");
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st),
+                             "the client to close the connection", got,
+                             "data arrived where the client should close the connection");
         }
         ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
         if (r > 0)
@@ -1513,8 +1343,8 @@ static int do_expect_close(exec *x, const sc_step *st)
             sess_close(s, 0);
             return 0;
         }
-        return judge(x, st, sc_step_verdict(x->s, st), "the client to close the connection",
-                     "still open", "the client did not close the connection");
+        return run_judge(&x->f, st, sc_step_verdict(x->s, st), "the client to close the connection",
+                         "still open", "the client did not close the connection");
     }
 }
 
@@ -1522,82 +1352,30 @@ static int do_expect_silence(exec *x, const sc_step *st)
 {
     sess *s = &x->ss[x->cur];
     if (!s->open)
-        return harness_error(x, st, "%s", "@expect-silence on a closed session");
+        return run_harness_error(&x->f, st, "%s", "@expect-silence on a closed session");
     int64_t dl = nt_deadline(st->delay_ms);
     if (nt_buffer_len(&s->in) == 0) {
         ssize_t r = nt_buffer_fill(&s->in, s->c, dl);
         if (r == NT_TIMEOUT)
             return 0;
         if (r == 0)
-            return judge(x, st, sc_step_verdict(x->s, st), "silence", "connection closed",
-                         "the client closed the connection");
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st), "silence", "connection closed",
+                             "the client closed the connection");
     }
     char got[300];
-    show(got, sizeof got, nt_buffer_data(&s->in), nt_buffer_len(&s->in));
+    run_show(got, sizeof got, nt_buffer_data(&s->in), nt_buffer_len(&s->in), RUN_SHOW_TRIM_ALL);
     record(x, s, 'C', nt_buffer_data(&s->in), nt_buffer_len(&s->in));
     nt_buffer_clear(&s->in);
-    return judge(x, st, sc_step_verdict(x->s, st), "nothing from the client", got,
-                 "the client sent something");
-}
-
-static int do_assert(exec *x, const sc_step *st)
-{
-    char a[1024], b[1024];
-    size_t an = 0, bn = 0;
-    unsigned xf;
-    sc_error err;
-    x->miss = 0;
-    int ea = sc_expand(st->lhs, st->lhs_len, lookup, x, a, sizeof a, &an, &xf, &err);
-    if (st->op == SC_OP_DEFINED || st->op == SC_OP_UNDEFINED) {
-        int defined = ea == 0;
-        if (ea && !x->miss)
-            return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line,
-                         err.msg);
-        if (defined == (st->op == SC_OP_DEFINED))
-            return 0;
-        return judge(x, st, sc_step_verdict(x->s, st), st->lhs, defined ? "defined" : "undefined",
-                     "%.*s is %s", (int)st->lhs_len, st->lhs, defined ? "defined" : "not defined");
-    }
-    if (ea || sc_expand(st->rhs, st->rhs_len, lookup, x, b, sizeof b, &bn, &xf, &err))
-        return judge(x, st, x->miss ? sc_step_verdict(x->s, st) : SC_V_ERROR, NULL, NULL,
-                     "%s:%u: %s", x->s->path, st->loc.line, err.msg);
-    int r = sc_compare((p3_slice){a, an}, st->op, (p3_slice){b, bn});
-    if (r == 1)
-        return 0;
-    char got[700];
-    snprintf(got, sizeof got, "%.*s %s %.*s", (int)an, a, sc_op_text(st->op), (int)bn, b);
-    return judge(x, st, r < 0 ? SC_V_ERROR : sc_step_verdict(x->s, st), st->lhs, got,
-                 "assertion failed: %s", got);
-}
-
-static int eval_num(exec *x, const char *t, size_t n, uint64_t *out, sc_error *err)
-{
-    char buf[64];
-    size_t bn;
-    unsigned xf;
-    if (sc_expand(t, n, lookup, x, buf, sizeof buf, &bn, &xf, err))
-        return -1;
-    uint64_t v = 0;
-    if (!bn || bn > 19)
-        return snprintf(err->msg, sizeof err->msg, "not a number: \"%.*s\"", (int)bn, buf), -1;
-    for (size_t i = 0; i < bn; i++) {
-        if (buf[i] < '0' || buf[i] > '9')
-            return snprintf(err->msg, sizeof err->msg, "not a number: \"%.*s\"", (int)bn, buf), -1;
-        v = v * 10 + (uint64_t)(buf[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return run_judge(&x->f, st, sc_step_verdict(x->s, st), "nothing from the client", got,
+                     "the client sent something");
 }
 
 static void run_steps(exec *x)
 {
     const sc_scenario *s = x->s;
-    uint64_t loop_end[SC_MAX_NESTING + 1];
-    unsigned depth = 0;
-    size_t iterations = 0;
     for (size_t pc = 0; pc < s->nsteps; pc++) {
         if (*x->stop) {
-            harness_error(x, NULL, "%s", "interrupted");
+            run_harness_error(&x->f, NULL, "%s", "interrupted");
             return;
         }
         const sc_step *st = &s->steps[pc];
@@ -1612,9 +1390,7 @@ static void run_steps(exec *x)
         case SC_STEP_COMMAND:
             stop = do_command(x, st);
             break;
-        case SC_STEP_DELAY:
-            sleep_ms(st->delay_ms);
-            break;
+        case SC_STEP_DELAY: run_io_sleep_ms(st->delay_ms, NULL); break;
         case SC_STEP_SESSION:
             for (size_t i = 0; i < s->nsessions && i < CL_MAX_SESS; i++)
                 if (!strcmp(s->sessions[i], st->name))
@@ -1652,56 +1428,16 @@ static void run_steps(exec *x)
                                                         : x->e->tls_good;
             break;
         case SC_STEP_ASSERT:
-            stop = do_assert(x, st);
-            break;
-        case SC_STEP_FOREACH: {
-            uint64_t a, b;
-            sc_error err;
-            if (eval_num(x, st->lhs, st->lhs_len, &a, &err) ||
-                eval_num(x, st->rhs, st->rhs_len, &b, &err)) {
-                stop = judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: @foreach: %s", s->path,
-                             st->loc.line, err.msg);
-                break;
-            }
-            if (a > b) {
-                pc = (size_t)st->link;
-                break;
-            }
-            if (depth >= SC_MAX_NESTING) {
-                stop = harness_error(x, st, "%s", "@foreach nested too deep");
-                break;
-            }
-            loop_end[depth++] = b;
-            set_varu(x, st->name, a);
-            break;
-        }
-        case SC_STEP_END: {
-            const sc_step *fe = &s->steps[st->link];
-            p3_slice cur;
-            int sec;
-            if (!depth || !lookup(x, fe->name, strlen(fe->name), &cur, &sec)) {
-                stop = harness_error(x, st, "%s", "@end without its loop");
-                break;
-            }
-            uint64_t v = 0;
-            for (size_t i = 0; i < cur.n; i++)
-                v = v * 10 + (uint64_t)(cur.p[i] - '0');
-            if (v < loop_end[depth - 1] && ++iterations < SC_MAX_LOOP) {
-                set_varu(x, fe->name, v + 1);
-                pc = (size_t)st->link;
-            } else {
-                depth--;
-            }
-            break;
-        }
+        case SC_STEP_FOREACH:
+        case SC_STEP_END: stop = run_flow_step(&x->f, st, &pc, RUN_ASSERT_EXPECT_LHS); break;
         case SC_STEP_EXPECT_EXIT:
         case SC_STEP_EXPECT_STORED:
         case SC_STEP_EXPECT_NO_COMMAND:
         case SC_STEP_EXPECT_QUIT:
             break; /* judged when the run ends */
         default:
-            stop = harness_error(x, st, "step %s is for server scenarios",
-                                 sc_step_kind_name(st->kind));
+            stop = run_harness_error(&x->f, st, "step %s is for server scenarios",
+                                     sc_step_kind_name(st->kind));
             break;
         }
         if (stop)
@@ -1847,15 +1583,6 @@ static int write_secret_file(const char *path, const char *text)
     return (w1 == (ssize_t)n && w2 == 1) ? 0 : -1;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static int setup_dirs(exec *x, char *err, size_t errlen)
 {
     snprintf(x->dir, sizeof x->dir, "%s/%.64s.XXXXXX", x->e->workroot, x->s->id);
@@ -1949,8 +1676,8 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
     if (x->proc.killed) {
         char got[200];
         snprintf(got, sizeof got, "client killed after %u s", secs);
-        judge(x, NULL, sc_step_verdict(s, NULL), "the client to finish by itself", got,
-              "client killed after %u s: it did not finish within the timeout", secs);
+        run_judge(&x->f, NULL, sc_step_verdict(s, NULL), "the client to finish by itself", got,
+                  "client killed after %u s: it did not finish within the timeout", secs);
     }
     /* Data loss: deleted for good on the server, yet not stored. */
     const char *action = s->action ? s->action : "fetch";
@@ -1958,9 +1685,9 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
         if (!x->gone[i])
             continue;
         if (strcmp(action, "fetch")) {
-            judge(x, NULL, SC_V_FAIL, "mail left on the server", x->msgs[i]->name,
-                  "the client deleted message %zu (%s) although its action was %s", i + 1,
-                  x->msgs[i]->name, action);
+            run_judge(&x->f, NULL, SC_V_FAIL, "mail left on the server", x->msgs[i]->name,
+                      "the client deleted message %zu (%s) although its action was %s", i + 1,
+                      x->msgs[i]->name, action);
             continue;
         }
         size_t wn;
@@ -1970,9 +1697,11 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
             found = st[k].len == wn && !memcmp(st[k].data, want, wn);
         free(want);
         if (!found)
-            judge(x, NULL, SC_V_FAIL, "every deleted message stored", x->msgs[i]->name,
-                  "message %zu (%s) was deleted on the server (DELE, QUIT) but the client did not "
-                  "store it intact: mail lost (%s)", i + 1, x->msgs[i]->name, how);
+            run_judge(
+                &x->f, NULL, SC_V_FAIL, "every deleted message stored", x->msgs[i]->name,
+                "message %zu (%s) was deleted on the server (DELE, QUIT) but the client did not "
+                "store it intact: mail lost (%s)",
+                i + 1, x->msgs[i]->name, how);
     }
     if (x->ended_early) {
         /* @starttls or-close: the client refused safely; what the script
@@ -2006,7 +1735,8 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
                     snprintf(got, sizeof got, "client killed after %u s", secs);
                 else
                     snprintf(got, sizeof got, "%s", how);
-                judge(x, e, v, want, got, "the client ended with %s, expected %s", got, want);
+                run_judge(&x->f, e, v, want, got, "the client ended with %s, expected %s", got,
+                          want);
             }
             break;
         }
@@ -2017,7 +1747,7 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
             for (size_t a = 0; a < e->nargs; a++) {
                 const cl_fixture *f = find_fixture(x->e, e->args[a]);
                 if (!f) {
-                    harness_error(x, e, "no fixture \"%s\"", e->args[a]);
+                    run_harness_error(&x->f, e, "no fixture \"%s\"", e->args[a]);
                     break;
                 }
                 size_t wn;
@@ -2060,9 +1790,10 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
                 snprintf(got, sizeof got, "%zu message%s stored%s%s", nst, nst == 1 ? "" : "s",
                          ml ? "; missing or different: " : "", missing);
                 snprintf(want, sizeof want, "%zu message%s", e->nargs, e->nargs == 1 ? "" : "s");
-                judge(x, e, v, want, got, "stored mail differs from what was served: %s%s%zu "
-                      "stored, %zu expected", ml ? missing : "", ml ? " not stored intact; " : "",
-                      nst, e->nargs);
+                run_judge(&x->f, e, v, want, got,
+                          "stored mail differs from what was served: %s%s%zu "
+                          "stored, %zu expected",
+                          ml ? missing : "", ml ? " not stored intact; " : "", nst, e->nargs);
             }
             break;
         }
@@ -2071,8 +1802,8 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
                 sc_capture caps[SC_MAX_CAPTURES];
                 size_t nc;
                 sc_error err;
-                int m = sc_expect_command(e, x->cmds[k], strlen(x->cmds[k]), lookup, x, caps,
-                                          SC_MAX_CAPTURES, &nc, &err);
+                int m = sc_expect_command(e, x->cmds[k], strlen(x->cmds[k]), run_vars_lookup,
+                                          &x->f.vars, caps, SC_MAX_CAPTURES, &nc, &err);
                 if (m == 1) {
                     char *shown = rp_filter(x->r, x->cmds[k]);
                     char got[300];
@@ -2083,8 +1814,10 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
                     else
                         snprintf(got, sizeof got, "%s", shown ? shown : "?");
                     free(shown);
-                    judge(x, e, v, e->pat.src, got, "the client sent \"%s\", which the scenario "
-                          "forbids (%s)", got, e->pat.src);
+                    run_judge(&x->f, e, v, e->pat.src, got,
+                              "the client sent \"%s\", which the scenario "
+                              "forbids (%s)",
+                              got, e->pat.src);
                     break;
                 }
             }
@@ -2095,9 +1828,9 @@ static void judge_end(exec *x, cl_stored *st, size_t nst)
                 if (ss->used && !ss->quit && !ss->closed_by_us) {
                     char got[80];
                     snprintf(got, sizeof got, "session %d closed without QUIT", ss->num);
-                    judge(x, e, v, "QUIT before closing", got,
-                          "the client closed session %d without QUIT (RFC 1939 section 6)",
-                          ss->num);
+                    run_judge(&x->f, e, v, "QUIT before closing", got,
+                              "the client closed session %d without QUIT (RFC 1939 section 6)",
+                              ss->num);
                     break;
                 }
             }
@@ -2183,17 +1916,17 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
     x->c = c;
     x->stop = stop;
     x->t0 = nt_now_ms();
-    x->worst = SC_V_PASS;
+    run_flow_init(&x->f, s, CL_MAX_VARS, NULL, NULL);
     x->cert = e->tls_good;
     x->mode = scenario_mode(s, e);
     for (size_t i = 0; i < s->ntags; i++)
         x->strict |= !strcmp(s->tags[i], "strict");
     snprintf(x->ts, sizeof x->ts, "<%ld.%lld@pop3spec.test>", (long)getpid(),
              (long long)(x->t0 % 1000000000));
-    set_varz(x, "user", e->user, 0);
-    set_varz(x, "pass", e->pass, 1);
-    set_varz(x, "ts", x->ts, 0);
-    set_varz(x, "host", "127.0.0.1", 0);
+    run_vars_setz(&x->f.vars, "user", e->user, 0);
+    run_vars_setz(&x->f.vars, "pass", e->pass, 1);
+    run_vars_setz(&x->f.vars, "ts", x->ts, 0);
+    run_vars_setz(&x->f.vars, "host", "127.0.0.1", 0);
     char err[768];
     cl_stored *stored = NULL;
     size_t nstored = 0;
@@ -2201,14 +1934,15 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
     x->msgs = calloc(s->nmailbox + 1, sizeof *x->msgs);
     x->gone = calloc(s->nmailbox + 1, 1);
     if (!x->msgs || !x->gone) {
-        harness_error(x, NULL, "%s", "out of memory");
+        run_harness_error(&x->f, NULL, "%s", "out of memory");
         ok = 0;
     }
     for (size_t i = 0; ok && i < s->nmailbox; i++) {
         x->msgs[i] = find_fixture(e, s->mailbox[i]);
         if (!x->msgs[i]) {
-            harness_error(x, NULL, "mailbox: no fixture \"%s\" (scenarios/client/fixtures/NAME.eml)",
-                          s->mailbox[i]);
+            run_harness_error(&x->f, NULL,
+                              "mailbox: no fixture \"%s\" (scenarios/client/fixtures/NAME.eml)",
+                              s->mailbox[i]);
             ok = 0;
         }
         x->nmsgs = i + 1;
@@ -2219,17 +1953,17 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
         goto out;
     }
     if (ok && setup_dirs(x, err, sizeof err)) {
-        harness_error(x, NULL, "%s", err);
+        run_harness_error(&x->f, NULL, "%s", err);
         ok = 0;
     }
     if (ok && !(x->l = nt_listen("127.0.0.1", 0, err, sizeof err))) {
-        harness_error(x, NULL, "listen: %s", err);
+        run_harness_error(&x->f, NULL, "listen: %s", err);
         ok = 0;
     }
     if (ok) {
         uint32_t to = e->timeout_ms ? e->timeout_ms : CL_DEFAULT_TIMEOUT;
         if (launch(x, err, sizeof err)) {
-            harness_error(x, NULL, "launching the client: %s", err);
+            run_harness_error(&x->f, NULL, "launching the client: %s", err);
             ok = 0;
         }
         x->deadline = nt_deadline(to);
@@ -2240,7 +1974,7 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
                  nt_listener_port(x->l), cl_mode_name(x->mode), (long)x->proc.pid);
         note_s(x, 0, m);
         run_steps(x);
-        if (x->worst != SC_V_ERROR)
+        if (x->f.worst != SC_V_ERROR)
             serve_rest(x);
     }
     for (int i = 0; i < CL_MAX_SESS; i++)
@@ -2259,11 +1993,11 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
                      (double)(x->proc.t_end - x->proc.t_start) / 1000.0);
         note_s(x, 0, m);
         if (cl_store_collect(e->prof, x->store, &stored, &nstored, err, sizeof err)) {
-            harness_error(x, NULL, "reading what the client stored: %s", err);
+            run_harness_error(&x->f, NULL, "reading what the client stored: %s", err);
         }
-        if (x->worst != SC_V_ERROR)
+        if (x->f.worst != SC_V_ERROR)
             judge_end(x, stored, nstored);
-        if (x->worst != SC_V_PASS) {
+        if (x->f.worst != SC_V_PASS) {
             char m2[1400];
             snprintf(m2, sizeof m2, "stored in %s: %zu message%s", x->store, nstored,
                      nstored == 1 ? "" : "s");
@@ -2277,16 +2011,7 @@ void cl_run_scenario(const sc_scenario *s, const cl_env *e, rp_run *r, rp_case *
             show_output(x, "stderr", x->proc.err, x->proc.nerr, x->proc.lost_err);
         }
     }
-    {
-        static const rp_verdict map[] = {[SC_V_PASS] = RP_PASS, [SC_V_INFO] = RP_INFO,
-                                         [SC_V_WARN] = RP_WARN, [SC_V_FAIL] = RP_FAIL,
-                                         [SC_V_SKIP] = RP_SKIP, [SC_V_ERROR] = RP_ERROR};
-        if (x->worst == SC_V_PASS)
-            rp_case_verdict(r, c, RP_PASS, 0, "all expectations met", NULL, NULL);
-        else
-            rp_case_verdict(r, c, map[x->worst], x->decided_line, x->reason,
-                            x->expected[0] ? x->expected : NULL, x->got[0] ? x->got : NULL);
-    }
+    run_flow_verdict(&x->f, r, c);
 out:
     cl_store_free(stored, nstored);
     for (int i = 0; i < CL_MAX_SESS; i++)
@@ -2295,13 +2020,13 @@ out:
         nt_listener_close(x->l);
     cl_proc_free(&x->proc);
     if (x->dir[0] && !e->keep)
-        nftw(x->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        cl_rm_tree(x->dir);
     for (size_t i = 0; i < x->ncmds; i++)
         free(x->cmds[i]);
     capa_clear(x);
     free(x->msgs);
     free(x->gone);
-    free_vars(x);
+    run_flow_free(&x->f);
     free(x);
 }
 

@@ -9,10 +9,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "nt.h"
 #include "pop3parse.h"
+#include "run_flow.h"
+#include "run_io.h"
 #include "run_int.h"
 
 #define RUN_MAX_LINE 8192            /* receive buffer: a line longer is a finding */
@@ -23,13 +23,6 @@
 #define RUN_MAX_SESS 8
 #define RUN_SHOWN_LINES 40           /* data lines kept in a transcript */
 #define RUN_DEFAULT_TIMEOUT 10000
-
-typedef struct var {
-    char *name;
-    char *val;
-    size_t vlen;
-    int secret;
-} var;
 
 typedef struct sess {
     nt_conn *c;
@@ -45,195 +38,13 @@ typedef struct exec {
     rp_run *r;
     rp_case *c;
     volatile int *stop;
-    var *vars;  /* open addressing, cap a power of two */
-    size_t nvars, capvars;
+    run_flow f; /* findings, verdict, variables (run_flow.h) */
     sess ss[RUN_MAX_SESS];
     int cur;
     int next_num;
     int64_t t0;
-    sc_verdict worst;
-    int decided_line;
-    char reason[512];
-    char expected[512];
-    char got[640];
-    int miss; /* lookup saw an undefined variable */
     int auto_stls;
 } exec;
-
-/* ---- variables ------------------------------------------------------------ */
-
-static uint64_t hash(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-    return h;
-}
-
-static var *slot(exec *x, const char *name, size_t n)
-{
-    if (!x->capvars)
-        return NULL;
-    size_t m = x->capvars - 1;
-    for (size_t i = (size_t)hash(name, n) & m;; i = (i + 1) & m) {
-        var *v = &x->vars[i];
-        if (!v->name || (strlen(v->name) == n && !memcmp(v->name, name, n)))
-            return v;
-    }
-}
-
-static int set_var(exec *x, const char *name, size_t n, const char *val, size_t vlen, int secret)
-{
-    if (x->nvars * 2 >= x->capvars) {
-        if (x->nvars >= RUN_MAX_VARS)
-            return -1;
-        size_t cap = x->capvars ? x->capvars * 2 : 256;
-        var *old = x->vars;
-        size_t oldcap = x->capvars;
-        x->vars = calloc(cap, sizeof *x->vars);
-        if (!x->vars) {
-            x->vars = old;
-            return -1;
-        }
-        x->capvars = cap;
-        for (size_t i = 0; i < oldcap; i++)
-            if (old[i].name)
-                *slot(x, old[i].name, strlen(old[i].name)) = old[i];
-        free(old);
-    }
-    var *v = slot(x, name, n);
-    char *val2 = malloc(vlen + 1);
-    if (!val2)
-        return -1;
-    memcpy(val2, val, vlen);
-    val2[vlen] = 0;
-    if (!v->name) {
-        v->name = strndup(name, n);
-        if (!v->name) {
-            free(val2);
-            return -1;
-        }
-        x->nvars++;
-    } else {
-        free(v->val);
-    }
-    v->val = val2;
-    v->vlen = vlen;
-    v->secret = secret;
-    return 0;
-}
-
-static int set_varz(exec *x, const char *name, const char *val, int secret)
-{
-    return set_var(x, name, strlen(name), val, strlen(val), secret);
-}
-
-static int set_varu(exec *x, const char *name, uint64_t v)
-{
-    char num[24];
-    int n = snprintf(num, sizeof num, "%llu", (unsigned long long)v);
-    return set_var(x, name, strlen(name), num, (size_t)n, 0);
-}
-
-static int set_var(exec *x, const char *name, size_t n, const char *val, size_t vlen, int secret);
-
-/* ${plain} and ${plain.AUTHZID}: the AUTH PLAIN message of RFC 4616,
- * [authzid] NUL user NUL password, in base64 (secret). Computed on first
- * use and kept as an ordinary variable. */
-static int plain_var(exec *x, const char *name, size_t n)
-{
-    const char *authz = n > 6 ? name + 6 : "";
-    size_t an = n > 6 ? n - 6 : 0;
-    size_t un = strlen(x->t->user), pn = strlen(x->t->pass);
-    size_t mn = an + 1 + un + 1 + pn;
-    unsigned char *m = malloc(mn), *b = malloc(4 * ((mn + 2) / 3) + 1);
-    int rc = -1;
-    if (m && b) {
-        memcpy(m, authz, an);
-        m[an] = 0;
-        memcpy(m + an + 1, x->t->user, un);
-        m[an + 1 + un] = 0;
-        memcpy(m + an + 2 + un, x->t->pass, pn);
-        int bn = EVP_EncodeBlock(b, m, (int)mn);
-        rc = set_var(x, name, n, (const char *)b, (size_t)bn, 1);
-        memset(m, 0, mn);
-        memset(b, 0, (size_t)bn);
-    }
-    free(m);
-    free(b);
-    return rc;
-}
-
-static int lookup(void *ctx, const char *name, size_t n, p3_slice *value, int *secret)
-{
-    exec *x = ctx;
-    var *v = slot(x, name, n);
-    if ((!v || !v->name) && ((n == 5 && !memcmp(name, "plain", 5)) ||
-                             (n > 6 && !memcmp(name, "plain.", 6)))) {
-        if (plain_var(x, name, n) == 0)
-            v = slot(x, name, n);
-    }
-    if (!v || !v->name) {
-        x->miss = 1;
-        return 0;
-    }
-    value->p = v->val;
-    value->n = v->vlen;
-    *secret = v->secret;
-    return 1;
-}
-
-static void free_vars(exec *x)
-{
-    for (size_t i = 0; i < x->capvars; i++) {
-        if (x->vars[i].name) {
-            if (x->vars[i].secret)
-                memset(x->vars[i].val, 0, x->vars[i].vlen);
-            free(x->vars[i].name);
-            free(x->vars[i].val);
-        }
-    }
-    free(x->vars);
-}
-
-/* ---- verdicts ------------------------------------------------------------- */
-
-static int severity(sc_verdict v)
-{
-    switch (v) {
-    case SC_V_PASS: return 0;
-    case SC_V_SKIP: return 1;
-    case SC_V_INFO: return 2;
-    case SC_V_WARN: return 3;
-    case SC_V_FAIL: return 4;
-    case SC_V_ERROR: return 5;
-    }
-    return 5;
-}
-
-/* Record a failed expectation. Returns 1 when the scenario must stop. */
-static int judge(exec *x, const sc_step *st, sc_verdict v, const char *expected, const char *got,
-                 const char *fmt, ...)
-{
-    if (severity(v) > severity(x->worst)) {
-        x->worst = v;
-        x->decided_line = st ? (int)st->loc.line : 0;
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->reason, sizeof x->reason, fmt, ap);
-        va_end(ap);
-        snprintf(x->expected, sizeof x->expected, "%s", expected ? expected : "");
-        snprintf(x->got, sizeof x->got, "%s", got ? got : "");
-    }
-    /* FORMAT.md "Verdicts": a failed step ends the scenario, except MAY
-     * (@info) steps, which are recorded and the run goes on. */
-    return v != SC_V_INFO;
-}
-
-static int harness_error(exec *x, const sc_step *st, const char *fmt, const char *detail)
-{
-    return judge(x, st, SC_V_ERROR, NULL, NULL, fmt, detail);
-}
 
 static void note(exec *x, const char *text)
 {
@@ -248,45 +59,11 @@ static uint32_t step_timeout(const exec *x, const sc_step *st)
     return x->t->timeout_ms ? x->t->timeout_ms : RUN_DEFAULT_TIMEOUT;
 }
 
-/* Printable copy of a received line for "got": escaped, cut. */
-static void show(char *out, size_t cap, const char *p, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 5 < cap; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\r' && i + 2 == n && p[i + 1] == '\n')
-            break;
-        if (c == '\n' && i + 1 == n)
-            break;
-        if (c < 0x20 || c >= 0x7f) {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        } else {
-            out[o++] = (char)c;
-        }
-    }
-    if (o + 5 >= cap && cap > 4)
-        memcpy(out + cap - 4, "...", 4), o = cap - 1;
-    out[o] = 0;
-}
-
 /* ---- connections ------------------------------------------------------------ */
 
 static void sess_close(sess *s, int abort)
 {
-    if (s->c) {
-        if (abort)
-            nt_abort(s->c);
-        else
-            nt_close(s->c);
-    }
-    s->c = NULL;
-    if (s->open)
-        nt_buffer_free(&s->in);
-    s->open = 0;
+    run_io_close(&s->c, &s->in, &s->open, abort);
 }
 
 static const char *tls_host(const run_target *t)
@@ -302,11 +79,11 @@ static int sess_connect(exec *x, const sc_step *st)
     int64_t dl = nt_deadline(step_timeout(x, st));
     s->c = nt_connect(x->t->host, x->t->port, dl, err, sizeof err);
     if (!s->c)
-        return harness_error(x, st, "cannot connect: %s", err), -1;
+        return run_harness_error(&x->f, st, "cannot connect: %s", err), -1;
     if (nt_buffer_init(&s->in, 4096, RUN_MAX_LINE)) {
         nt_close(s->c);
         s->c = NULL;
-        return harness_error(x, st, "%s", "out of memory"), -1;
+        return run_harness_error(&x->f, st, "%s", "out of memory"), -1;
     }
     s->open = 1;
     s->greeted = 0;
@@ -318,7 +95,7 @@ static int sess_connect(exec *x, const sc_step *st)
         if (nt_tls_connect(s->c, x->t->tls, tls_host(x->t), &s->in, dl) != 0) {
             snprintf(msg, sizeof msg, "TLS handshake failed: %s", nt_errmsg(s->c));
             note(x, msg);
-            return harness_error(x, st, "%s", msg), -1;
+            return run_harness_error(&x->f, st, "%s", msg), -1;
         }
         snprintf(msg, sizeof msg, "TLS %s %s (implicit, RFC 8314)", nt_tls_version(s->c),
                  nt_tls_cipher(s->c));
@@ -330,33 +107,15 @@ static int sess_connect(exec *x, const sc_step *st)
 /* Every wait is cut into slices of at most 200 ms so that Ctrl-C (the
  * stop flag) ends even a 10-minute @expect-silence promptly. */
 static volatile int *g_stopflag;
-static volatile int g_never;
 
 static ssize_t fill(sess *s, int64_t dl)
 {
-    volatile int *stop = g_stopflag ? g_stopflag : &g_never;
-    for (;;) {
-        int64_t now = nt_now_ms();
-        int64_t slice = dl - now > 200 ? now + 200 : dl;
-        ssize_t r = nt_buffer_fill(&s->in, s->c, slice);
-        if (r != NT_TIMEOUT || slice >= dl || *stop)
-            return r;
-    }
+    return run_io_fill(&s->in, s->c, dl, g_stopflag);
 }
 
 static void sleep_ms(uint32_t ms)
 {
-    volatile int *stop = g_stopflag ? g_stopflag : &g_never;
-    int64_t end = nt_deadline(ms);
-    while (!*stop) {
-        int64_t left = end - nt_now_ms();
-        if (left <= 0)
-            return;
-        if (left > 200)
-            left = 200;
-        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000};
-        nanosleep(&ts, NULL);
-    }
+    run_io_sleep_ms(ms, g_stopflag);
 }
 
 /* One line from the current session: 1 (*len includes the LF), 2 (a partial
@@ -364,23 +123,7 @@ static void sleep_ms(uint32_t ms)
  * NT_TIMEOUT, NT_ERR, NT_FULL. */
 static int read_line(sess *s, int64_t dl, size_t *len)
 {
-    for (;;) {
-        const char *d = nt_buffer_data(&s->in);
-        size_t n = nt_buffer_len(&s->in);
-        const char *lf = n ? memchr(d, '\n', n) : NULL;
-        if (lf) {
-            *len = (size_t)(lf - d) + 1;
-            return 1;
-        }
-        ssize_t r = fill(s, dl);
-        if (r > 0)
-            continue;
-        if (r == 0) {
-            *len = n;
-            return n ? 2 : 0;
-        }
-        return (int)r;
-    }
+    return run_io_read_line(&s->in, s->c, dl, g_stopflag, len);
 }
 
 static void record(exec *x, char dir, const char *p, size_t n)
@@ -397,35 +140,40 @@ static int read_failure(exec *x, const sc_step *st, int rc, const char *what)
     if (rc == NT_TIMEOUT) {
         snprintf(got, sizeof got, "nothing within %u ms", step_timeout(x, st));
         note(x, got);
-        judge(x, st, v, what, got, "timed out waiting for %s", what);
+        run_judge(&x->f, st, v, what, got, "timed out waiting for %s", what);
         return 1;
     }
     if (rc == NT_FULL) {
-        show(got, 200, nt_buffer_data(&s->in), nt_buffer_len(&s->in));
+        run_show(got, 200, nt_buffer_data(&s->in), nt_buffer_len(&s->in), RUN_SHOW_CUT_MARK);
         note(x, "line longer than the receive bound; connection dropped");
-        judge(x, st, v, what, got, "no line end within %d octets (RFC 2449 section 4 limits a "
-              "response line to 512)", RUN_MAX_LINE);
+        run_judge(&x->f, st, v, what, got,
+                  "no line end within %d octets (RFC 2449 section 4 limits a "
+                  "response line to 512)",
+                  RUN_MAX_LINE);
         return 1;
     }
     if (rc == 0) {
         note(x, "connection closed by the server");
-        judge(x, st, v, what, "connection closed", "the server closed the connection while "
-              "waiting for %s", what);
+        run_judge(&x->f, st, v, what, "connection closed",
+                  "the server closed the connection while "
+                  "waiting for %s",
+                  what);
         return 1;
     }
     if (rc == 2) {
-        show(got, sizeof got, nt_buffer_data(&s->in), nt_buffer_len(&s->in));
+        run_show(got, sizeof got, nt_buffer_data(&s->in), nt_buffer_len(&s->in), RUN_SHOW_CUT_MARK);
         record(x, 'S', nt_buffer_data(&s->in), nt_buffer_len(&s->in));
-        judge(x, st, v, what, got, "the connection closed in the middle of a line");
+        run_judge(&x->f, st, v, what, got, "the connection closed in the middle of a line");
         return 1;
     }
     snprintf(got, sizeof got, "%s", nt_errmsg(s->c));
     note(x, got);
     /* A reset on an established connection is the server's doing. */
     if (strstr(got, "reset by peer"))
-        return judge(x, st, v, what, got, "the server reset the connection while waiting for %s",
-                     what), 1;
-    return harness_error(x, st, "network error: %s", got), 1;
+        return run_judge(&x->f, st, v, what, got,
+                         "the server reset the connection while waiting for %s", what),
+               1;
+    return run_harness_error(&x->f, st, "network error: %s", got), 1;
 }
 
 /* ---- steps ------------------------------------------------------------------ */
@@ -434,14 +182,17 @@ static int do_send(exec *x, const sc_step *st)
 {
     sess *s = &x->ss[x->cur];
     if (!s->open)
-        return harness_error(x, st, "%s", "C: on a session that is not connected (add @connect)");
+        return run_harness_error(&x->f, st, "%s",
+                                 "C: on a session that is not connected (add @connect)");
     char out[SC_MAX_LINE * 2 + 2];
     size_t n;
     unsigned xf = 0;
     sc_error err;
-    x->miss = 0;
-    if (sc_expand(st->text, st->text_len, lookup, x, out, sizeof out - 2, &n, &xf, &err))
-        return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+    x->f.vars.miss = 0;
+    if (sc_expand(st->text, st->text_len, run_vars_lookup, &x->f.vars, out, sizeof out - 2, &n, &xf,
+                  &err))
+        return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line,
+                         err.msg);
     if (!(st->flags & SC_F_RAW)) {
         out[n++] = '\r';
         out[n++] = '\n';
@@ -490,8 +241,8 @@ static int do_send(exec *x, const sc_step *st)
         note(x, msg);
         /* A server that closed after a command it must refuse is judged by
          * the next expectation, not here. */
-        judge(x, st, sc_step_verdict(x->s, st), "the server to accept the command", msg,
-              "could not send: %s", nt_errmsg(s->c));
+        run_judge(&x->f, st, sc_step_verdict(x->s, st), "the server to accept the command", msg,
+                  "could not send: %s", nt_errmsg(s->c));
         return 1;
     }
     return 0;
@@ -500,7 +251,8 @@ static int do_send(exec *x, const sc_step *st)
 static void store_caps(exec *x, const sc_capture *caps, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        set_var(x, caps[i].name, caps[i].name_len, caps[i].value.p, caps[i].value.n, 0);
+        run_vars_set(&x->f.vars, caps[i].name, caps[i].name_len, caps[i].value.p, caps[i].value.n,
+                     0);
 }
 
 static const char *want_text(const sc_step *st)
@@ -569,7 +321,7 @@ static int read_block(exec *x, const sc_step *st, block *b, int body_mode)
     char what[64] = "the multi-line data and its \".\" terminator";
     for (;;) {
         if (*x->stop)
-            return harness_error(x, st, "%s", "interrupted"), 1;
+            return run_harness_error(&x->f, st, "%s", "interrupted"), 1;
         const char *d = nt_buffer_data(&s->in);
         size_t n = nt_buffer_len(&s->in);
         ssize_t k;
@@ -595,9 +347,11 @@ static int read_block(exec *x, const sc_step *st, block *b, int body_mode)
                 (void)before;
                 nt_buffer_consume(&s->in, (size_t)k);
                 if (ml.octets > RUN_MAX_BODY)
-                    return judge(x, st, sc_step_verdict(x->s, st), "a terminated response",
-                                 "more than 1 GiB", "multi-line response over 1 GiB without "
-                                 "a terminator"), 1;
+                    return run_judge(&x->f, st, sc_step_verdict(x->s, st), "a terminated response",
+                                     "more than 1 GiB",
+                                     "multi-line response over 1 GiB without "
+                                     "a terminator"),
+                           1;
                 if (p3_ml_done(&ml))
                     break;
                 continue;
@@ -612,11 +366,14 @@ static int read_block(exec *x, const sc_step *st, block *b, int body_mode)
                     break;
                 }
                 if (b->n >= RUN_MAX_BLOCK_LINES || b->octets + line.n > RUN_MAX_BLOCK_OCTETS)
-                    return judge(x, st, sc_step_verdict(x->s, st), "a terminated response",
-                                 "an endless response", "multi-line response over %d lines or "
-                                 "64 MiB without a terminator", RUN_MAX_BLOCK_LINES), 1;
+                    return run_judge(&x->f, st, sc_step_verdict(x->s, st), "a terminated response",
+                                     "an endless response",
+                                     "multi-line response over %d lines or "
+                                     "64 MiB without a terminator",
+                                     RUN_MAX_BLOCK_LINES),
+                           1;
                 if (block_push(b, line.p, line.n))
-                    return harness_error(x, st, "%s", "out of memory"), 1;
+                    return run_harness_error(&x->f, st, "%s", "out of memory"), 1;
                 if (shown < RUN_SHOWN_LINES)
                     record(x, 'S', d, (size_t)k);
                 else if (shown == RUN_SHOWN_LINES)
@@ -629,17 +386,21 @@ static int read_block(exec *x, const sc_step *st, block *b, int body_mode)
         if (k == P3_ERROR) {
             char got[200];
             size_t off = (size_t)(ml.err_off - ml.consumed);
-            show(got, sizeof got, d, n < off + 40 ? n : off + 40);
-            return judge(x, st, sc_step_verdict(x->s, st), "dot-stuffed CRLF lines (RFC 1939 section 3)",
-                         got, "malformed multi-line data at octet %llu: %s",
-                         (unsigned long long)ml.err_off, p3_errno_msg(ml.err)), 1;
+            run_show(got, sizeof got, d, n < off + 40 ? n : off + 40, RUN_SHOW_CUT_MARK);
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st),
+                             "dot-stuffed CRLF lines (RFC 1939 section 3)", got,
+                             "malformed multi-line data at octet %llu: %s",
+                             (unsigned long long)ml.err_off, p3_errno_msg(ml.err)),
+                   1;
         }
         ssize_t r = fill(s, dl);
         if (r > 0)
             continue;
         if (r == NT_FULL)
-            return judge(x, st, sc_step_verdict(x->s, st), "data lines of at most 1000 octets",
-                         "a longer line", "a data line exceeds %d octets", RUN_MAX_LINE), 1;
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st),
+                             "data lines of at most 1000 octets", "a longer line",
+                             "a data line exceeds %d octets", RUN_MAX_LINE),
+                   1;
         return read_failure(x, st, r == 0 ? (n ? 2 : 0) : (int)r, what);
     }
     if (body_mode) {
@@ -676,18 +437,20 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
         switch (st->kind) {
         case SC_STEP_LINE: {
             if (next >= b->n) {
-                if (judge(x, st, v, st->pat.src, "the end of the data", "expected another data line"))
+                if (run_judge(&x->f, st, v, st->pat.src, "the end of the data",
+                              "expected another data line"))
                     return 1;
                 break;
             }
-            int m = sc_match(&st->pat, b->line[next], b->len[next], 0, lookup, x, caps,
-                             SC_MAX_CAPTURES, &nc, &err);
-            show(got, sizeof got, b->line[next], b->len[next]);
+            int m = sc_match(&st->pat, b->line[next], b->len[next], 0, run_vars_lookup, &x->f.vars,
+                             caps, SC_MAX_CAPTURES, &nc, &err);
+            run_show(got, sizeof got, b->line[next], b->len[next], RUN_SHOW_CUT_MARK);
             next++;
             if (m < 0)
-                return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+                return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path,
+                                 st->loc.line, err.msg);
             if (!m) {
-                if (judge(x, st, v, st->pat.src, got, "data line %zu does not match", next))
+                if (run_judge(&x->f, st, v, st->pat.src, got, "data line %zu does not match", next))
                     return 1;
                 break;
             }
@@ -701,13 +464,15 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
             size_t nlen[SC_MAX_CAPTURES] = {0};
             size_t nnames = 0;
             for (; next < b->n; next++) {
-                int m = sc_match(&st->pat, b->line[next], b->len[next], 0, lookup, x, caps,
-                                 SC_MAX_CAPTURES, &nc, &err);
+                int m = sc_match(&st->pat, b->line[next], b->len[next], 0, run_vars_lookup,
+                                 &x->f.vars, caps, SC_MAX_CAPTURES, &nc, &err);
                 if (m < 0)
-                    return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+                    return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path,
+                                     st->loc.line, err.msg);
                 if (!m) {
-                    show(got, sizeof got, b->line[next], b->len[next]);
-                    if (judge(x, st, v, st->pat.src, got, "data line %zu does not match", next + 1))
+                    run_show(got, sizeof got, b->line[next], b->len[next], RUN_SHOW_CUT_MARK);
+                    if (run_judge(&x->f, st, v, st->pat.src, got, "data line %zu does not match",
+                                  next + 1))
                         return 1;
                     continue;
                 }
@@ -719,7 +484,7 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
                     char cn[SC_MAX_NAME + 1];
                     snprintf(cn, sizeof cn, "%.*s", (int)caps[k].name_len, caps[k].name);
                     name_join(nm, sizeof nm, st->name, idx, cn);
-                    set_var(x, nm, strlen(nm), caps[k].value.p, caps[k].value.n, 0);
+                    run_vars_set(&x->f.vars, nm, strlen(nm), caps[k].value.p, caps[k].value.n, 0);
                     uint64_t val = 0;
                     int numeric = caps[k].value.n > 0 && caps[k].value.n < 20;
                     for (size_t q = 0; q < caps[k].value.n && numeric; q++) {
@@ -738,14 +503,14 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
             }
             char nm[SC_MAX_NAME * 2 + 48];
             name_join(nm, sizeof nm, st->name, "count", NULL);
-            set_varu(x, nm, count);
+            run_vars_setu(&x->f.vars, nm, count);
             for (size_t k = 0; k < nnames; k++) {
                 if (!names[k])
                     continue;
                 char cn[SC_MAX_NAME + 1];
                 snprintf(cn, sizeof cn, "%.*s", (int)nlen[k], names[k]);
                 name_join(nm, sizeof nm, st->name, "sum", cn);
-                set_varu(x, nm, sums[k]);
+                run_vars_setu(&x->f.vars, nm, sums[k]);
             }
             break;
         }
@@ -753,16 +518,19 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
             char rhs[256];
             size_t rn;
             unsigned xf;
-            if (sc_expand(st->rhs, st->rhs_len, lookup, x, rhs, sizeof rhs, &rn, &xf, &err))
-                return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+            if (sc_expand(st->rhs, st->rhs_len, run_vars_lookup, &x->f.vars, rhs, sizeof rhs, &rn,
+                          &xf, &err))
+                return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path,
+                                 st->loc.line, err.msg);
             char cnt[24];
             int cn = snprintf(cnt, sizeof cnt, "%zu", b->n);
             int r = sc_compare((p3_slice){cnt, (size_t)cn}, st->op, (p3_slice){rhs, rn});
             if (r != 1) {
                 char exp[300];
                 snprintf(exp, sizeof exp, "entries %s %.*s", sc_op_text(st->op), (int)rn, rhs);
-                if (judge(x, st, r < 0 ? SC_V_ERROR : v, exp, cnt, "%zu data lines, expected %s %.*s",
-                          b->n, sc_op_text(st->op), (int)rn, rhs))
+                if (run_judge(&x->f, st, r < 0 ? SC_V_ERROR : v, exp, cnt,
+                              "%zu data lines, expected %s %.*s", b->n, sc_op_text(st->op), (int)rn,
+                              rhs))
                     return 1;
             }
             break;
@@ -771,11 +539,11 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
             if (st->name) {
                 char nm[SC_MAX_NAME + 16];
                 name_join(nm, sizeof nm, st->name, "octets", NULL);
-                set_varu(x, nm, b->body ? b->body_octets : b->octets);
+                run_vars_setu(&x->f.vars, nm, b->body ? b->body_octets : b->octets);
                 name_join(nm, sizeof nm, st->name, "lines", NULL);
-                set_varu(x, nm, b->body ? b->body_lines : b->n);
+                run_vars_setu(&x->f.vars, nm, b->body ? b->body_lines : b->n);
                 name_join(nm, sizeof nm, st->name, "stuffed", NULL);
-                set_varu(x, nm, b->body_stuffed);
+                run_vars_setu(&x->f.vars, nm, b->body_stuffed);
             }
             break;
         }
@@ -785,9 +553,10 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
                 p3_capa cap;
                 p3_diag dg;
                 if (p3_capa_line((p3_slice){b->line[k], b->len[k]}, 0, &cap, &dg) != 0) {
-                    show(got, sizeof got, b->line[k], b->len[k]);
-                    if (judge(x, st, v, "capa-tag *(SP param) (RFC 2449 section 3)", got,
-                              "malformed capability line %zu: %s", k + 1, p3_errno_msg(dg.code)))
+                    run_show(got, sizeof got, b->line[k], b->len[k], RUN_SHOW_CUT_MARK);
+                    if (run_judge(&x->f, st, v, "capa-tag *(SP param) (RFC 2449 section 3)", got,
+                                  "malformed capability line %zu: %s", k + 1,
+                                  p3_errno_msg(dg.code)))
                         return 1;
                     continue;
                 }
@@ -802,12 +571,12 @@ static int judge_block(exec *x, size_t first, size_t dot, block *b)
                 name_join(nm, sizeof nm, st->name, tag, NULL);
                 const char *params = cap.nparams ? cap.params[0].p : "";
                 size_t pn = cap.nparams ? (size_t)(b->line[k] + b->len[k] - params) : 0;
-                set_var(x, nm, strlen(nm), params, pn, 0);
+                run_vars_set(&x->f.vars, nm, strlen(nm), params, pn, 0);
                 count++;
             }
             char nm[SC_MAX_NAME + 16];
             name_join(nm, sizeof nm, st->name, "count", NULL);
-            set_varu(x, nm, count);
+            run_vars_setu(&x->f.vars, nm, count);
             break;
         }
         default:
@@ -827,25 +596,11 @@ static void greeting_vars(exec *x, const p3_status *ps, int parsed)
     p3_diag dg;
     if (!parsed || ps->kind != P3_ST_OK || p3_greeting_timestamp(ps, &ts, &dg) != 1)
         return;
-    set_var(x, "ts", 2, ts.p, ts.n, 0);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned mdlen = 0;
-    EVP_MD_CTX *m = EVP_MD_CTX_new();
-    if (!m)
+    run_vars_set(&x->f.vars, "ts", 2, ts.p, ts.n, 0);
+    char out[33];
+    if (run_md5_hex(ts.p, ts.n, x->t->pass, strlen(x->t->pass), out))
         return;
-    int ok = EVP_DigestInit_ex(m, EVP_md5(), NULL) && EVP_DigestUpdate(m, ts.p, ts.n) &&
-             EVP_DigestUpdate(m, x->t->pass, strlen(x->t->pass)) &&
-             EVP_DigestFinal_ex(m, md, &mdlen);
-    EVP_MD_CTX_free(m);
-    if (!ok)
-        return;
-    static const char hex[] = "0123456789abcdef";
-    char out[2 * EVP_MAX_MD_SIZE];
-    for (unsigned i = 0; i < mdlen; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    set_var(x, "apop", 4, out, 2 * mdlen, 1);
+    run_vars_set(&x->f.vars, "apop", 4, out, 32, 1);
     memset(out, 0, sizeof out);
 }
 
@@ -854,7 +609,8 @@ static int do_status(exec *x, size_t *pc)
     const sc_step *st = &x->s->steps[*pc];
     sess *s = &x->ss[x->cur];
     if (!s->open)
-        return harness_error(x, st, "%s", "S: on a session that is not connected (add @connect)");
+        return run_harness_error(&x->f, st, "%s",
+                                 "S: on a session that is not connected (add @connect)");
     size_t len;
     int rc = read_line(s, nt_deadline(step_timeout(x, st)), &len);
     char what[300];
@@ -869,10 +625,10 @@ static int do_status(exec *x, size_t *pc)
     p3_status ps;
     p3_diag dg;
     sc_error err;
-    sc_status_result sr = sc_expect_status(st, line, len, 0, lookup, x, caps, SC_MAX_CAPTURES, &nc,
-                                           &ps, &dg, &err);
+    sc_status_result sr = sc_expect_status(st, line, len, 0, run_vars_lookup, &x->f.vars, caps,
+                                           SC_MAX_CAPTURES, &nc, &ps, &dg, &err);
     char got[600];
-    show(got, sizeof got, line, len);
+    run_show(got, sizeof got, line, len, RUN_SHOW_CUT_MARK);
     int multi = (st->flags & SC_F_MULTILINE) != 0;
     int stop = 0;
     sc_verdict v = sc_step_verdict(x->s, st);
@@ -885,25 +641,26 @@ static int do_status(exec *x, size_t *pc)
         store_caps(x, caps, nc);
         break;
     case SC_SR_MALFORMED:
-        stop = judge(x, st, v, what, got, "malformed response line: %s (octet %zu)",
-                     p3_errno_msg(dg.code), dg.offset);
+        stop = run_judge(&x->f, st, v, what, got, "malformed response line: %s (octet %zu)",
+                         p3_errno_msg(dg.code), dg.offset);
         break;
     case SC_SR_STATUS:
-        stop = judge(x, st, v, what, got, "expected %s", want_text(st));
+        stop = run_judge(&x->f, st, v, what, got, "expected %s", want_text(st));
         /* The data of a block that was not sent cannot be read. */
         if (multi && ps.kind != P3_ST_OK)
-            stop = 1, x->worst = severity(x->worst) < severity(v) ? v : x->worst;
+            stop = 1, x->f.worst = run_severity(x->f.worst) < run_severity(v) ? v : x->f.worst;
         break;
     case SC_SR_CODE:
-        stop = judge(x, st, v, what, got, "response code differs from [%s]",
-                     st->code_want == SC_CODE_MATCH ? st->code.src : "");
+        stop = run_judge(&x->f, st, v, what, got, "response code differs from [%s]",
+                         st->code_want == SC_CODE_MATCH ? st->code.src : "");
         break;
     case SC_SR_TEXT:
-        stop = judge(x, st, v, what, got, "the response text does not match");
+        stop = run_judge(&x->f, st, v, what, got, "the response text does not match");
         break;
     case SC_SR_ERROR:
         nt_buffer_consume(&s->in, len);
-        return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
+        return run_judge(&x->f, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line,
+                         err.msg);
     }
     nt_buffer_consume(&s->in, len);
     if (!multi)
@@ -927,7 +684,7 @@ static int do_starttls(exec *x, const sc_step *st)
 {
     sess *s = &x->ss[x->cur];
     if (!s->open)
-        return harness_error(x, st, "%s", "@starttls on a session that is not connected");
+        return run_harness_error(&x->f, st, "%s", "@starttls on a session that is not connected");
     size_t pending = nt_buffer_len(&s->in);
     int64_t dl = nt_deadline(step_timeout(x, st));
     int rc = nt_tls_connect(s->c, x->t->tls, tls_host(x->t), &s->in, dl);
@@ -950,12 +707,14 @@ static int do_starttls(exec *x, const sc_step *st)
         long vcode = nt_tls_verify_code(s->c);
         sess_close(s, 1);
         if (x->t->prof->insecure || vcode == 0)
-            return judge(x, st, sc_step_verdict(x->s, st), "a TLS handshake", msg, "%s", msg);
-        return judge(x, st, SC_V_ERROR, "a TLS handshake", msg, "%s", msg);
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st), "a TLS handshake", msg, "%s",
+                             msg);
+        return run_judge(&x->f, st, SC_V_ERROR, "a TLS handshake", msg, "%s", msg);
     }
     if (st->flags & SC_F_FAILS)
-        return judge(x, st, sc_step_verdict(x->s, st), "the handshake to fail", "it completed",
-                     "the TLS handshake completed but the scenario expects it to fail");
+        return run_judge(&x->f, st, sc_step_verdict(x->s, st), "the handshake to fail",
+                         "it completed",
+                         "the TLS handshake completed but the scenario expects it to fail");
     snprintf(msg, sizeof msg, "TLS %s %s (STLS, RFC 2595)%s", nt_tls_version(s->c),
              nt_tls_cipher(s->c), x->t->prof->insecure ? "; verification OFF" : "");
     note(x, msg);
@@ -963,9 +722,10 @@ static int do_starttls(exec *x, const sc_step *st)
         snprintf(msg, sizeof msg, "%zu plaintext octets arrived after the STLS answer and before "
                  "the TLS handshake; they were discarded", discarded ? discarded : pending);
         note(x, msg);
-        return judge(x, st, SC_V_FAIL, "nothing between \"+OK\" and the TLS handshake", msg,
-                     "%s (RFC 2595 section 4: the TLS negotiation begins immediately after the "
-                     "CRLF at the end of the +OK)", msg);
+        return run_judge(&x->f, st, SC_V_FAIL, "nothing between \"+OK\" and the TLS handshake", msg,
+                         "%s (RFC 2595 section 4: the TLS negotiation begins immediately after the "
+                         "CRLF at the end of the +OK)",
+                         msg);
     }
     return 0;
 }
@@ -981,11 +741,12 @@ static int do_expect_close(exec *x, const sc_step *st)
         size_t n = nt_buffer_len(&s->in);
         if (n) {
             char got[300];
-            show(got, sizeof got, nt_buffer_data(&s->in), n);
+            run_show(got, sizeof got, nt_buffer_data(&s->in), n, RUN_SHOW_CUT_MARK);
             record(x, 'S', nt_buffer_data(&s->in), n);
             nt_buffer_clear(&s->in);
-            return judge(x, st, sc_step_verdict(x->s, st), "the server to close the connection",
-                         got, "data arrived where the connection should close");
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st),
+                             "the server to close the connection", got,
+                             "data arrived where the connection should close");
         }
         ssize_t r = fill(s, dl);
         if (r > 0)
@@ -998,8 +759,8 @@ static int do_expect_close(exec *x, const sc_step *st)
         char got[64];
         snprintf(got, sizeof got, "still open after %u ms", ms);
         note(x, got);
-        return judge(x, st, sc_step_verdict(x->s, st), "the server to close the connection", got,
-                     "the server did not close the connection");
+        return run_judge(&x->f, st, sc_step_verdict(x->s, st), "the server to close the connection",
+                         got, "the server did not close the connection");
     }
 }
 
@@ -1007,74 +768,22 @@ static int do_expect_silence(exec *x, const sc_step *st)
 {
     sess *s = &x->ss[x->cur];
     if (!s->open)
-        return harness_error(x, st, "%s", "@expect-silence on a closed session");
+        return run_harness_error(&x->f, st, "%s", "@expect-silence on a closed session");
     int64_t dl = nt_deadline(st->delay_ms);
     if (nt_buffer_len(&s->in) == 0) {
         ssize_t r = fill(s, dl);
         if (r == NT_TIMEOUT)
             return 0;
         if (r == 0)
-            return judge(x, st, sc_step_verdict(x->s, st), "silence", "connection closed",
-                         "the server closed the connection");
+            return run_judge(&x->f, st, sc_step_verdict(x->s, st), "silence", "connection closed",
+                             "the server closed the connection");
     }
     char got[300];
-    show(got, sizeof got, nt_buffer_data(&s->in), nt_buffer_len(&s->in));
+    run_show(got, sizeof got, nt_buffer_data(&s->in), nt_buffer_len(&s->in), RUN_SHOW_CUT_MARK);
     record(x, 'S', nt_buffer_data(&s->in), nt_buffer_len(&s->in));
     nt_buffer_clear(&s->in);
-    return judge(x, st, sc_step_verdict(x->s, st), "no response", got, "the server answered");
-}
-
-static int do_assert(exec *x, const sc_step *st)
-{
-    char a[1024], b[1024];
-    size_t an = 0, bn = 0;
-    unsigned xf;
-    sc_error err;
-    x->miss = 0;
-    int ea = sc_expand(st->lhs, st->lhs_len, lookup, x, a, sizeof a, &an, &xf, &err);
-    if (st->op == SC_OP_DEFINED || st->op == SC_OP_UNDEFINED) {
-        int defined = ea == 0;
-        if (ea && !x->miss)
-            return judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: %s", x->s->path, st->loc.line, err.msg);
-        if (defined == (st->op == SC_OP_DEFINED))
-            return 0;
-        return judge(x, st, sc_step_verdict(x->s, st), st->lhs, defined ? "defined" : "undefined",
-                     "%.*s is %s", (int)st->lhs_len, st->lhs, defined ? "defined" : "not defined");
-    }
-    if (ea)
-        return judge(x, st, x->miss ? sc_step_verdict(x->s, st) : SC_V_ERROR, NULL, NULL,
-                     "%s:%u: %s", x->s->path, st->loc.line, err.msg);
-    if (sc_expand(st->rhs, st->rhs_len, lookup, x, b, sizeof b, &bn, &xf, &err))
-        return judge(x, st, x->miss ? sc_step_verdict(x->s, st) : SC_V_ERROR, NULL, NULL,
-                     "%s:%u: %s", x->s->path, st->loc.line, err.msg);
-    int r = sc_compare((p3_slice){a, an}, st->op, (p3_slice){b, bn});
-    if (r == 1)
-        return 0;
-    char exp[700], got[700];
-    snprintf(exp, sizeof exp, "%.*s %s %.*s", (int)st->lhs_len, st->lhs, sc_op_text(st->op),
-             (int)st->rhs_len, st->rhs);
-    snprintf(got, sizeof got, "%.*s %s %.*s", (int)an, a, sc_op_text(st->op), (int)bn, b);
-    return judge(x, st, r < 0 ? SC_V_ERROR : sc_step_verdict(x->s, st), exp, got,
-                 "assertion failed: %s", got);
-}
-
-static int eval_num(exec *x, const char *t, size_t n, uint64_t *out, sc_error *err)
-{
-    char buf[64];
-    size_t bn;
-    unsigned xf;
-    if (sc_expand(t, n, lookup, x, buf, sizeof buf, &bn, &xf, err))
-        return -1;
-    uint64_t v = 0;
-    if (!bn || bn > 19)
-        return snprintf(err->msg, sizeof err->msg, "not a number: \"%.*s\"", (int)bn, buf), -1;
-    for (size_t i = 0; i < bn; i++) {
-        if (buf[i] < '0' || buf[i] > '9')
-            return snprintf(err->msg, sizeof err->msg, "not a number: \"%.*s\"", (int)bn, buf), -1;
-        v = v * 10 + (uint64_t)(buf[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return run_judge(&x->f, st, sc_step_verdict(x->s, st), "no response", got,
+                     "the server answered");
 }
 
 static int switch_session(exec *x, const sc_step *st)
@@ -1084,7 +793,7 @@ static int switch_session(exec *x, const sc_step *st)
             x->cur = (int)i;
             return 0;
         }
-    return harness_error(x, st, "unknown session %s", st->name);
+    return run_harness_error(&x->f, st, "unknown session %s", st->name);
 }
 
 /* In stls mode, scenarios that do not start TLS themselves run over a
@@ -1113,13 +822,14 @@ static int auto_stls(exec *x, const sc_step *st)
     record(x, 'S', greet, gl);
     record(x, 'C', "STLS\r\n", 6);
     if (nt_write_all(s->c, "STLS\r\n", 6, dl))
-        return harness_error(x, st, "STLS: %s", nt_errmsg(s->c));
+        return run_harness_error(&x->f, st, "STLS: %s", nt_errmsg(s->c));
     rc = read_line(s, dl, &len);
     if (rc != 1)
         return read_failure(x, st, rc, "+OK to STLS");
     record(x, 'S', nt_buffer_data(&s->in), len);
     if (len < 3 || memcmp(nt_buffer_data(&s->in), "+OK", 3))
-        return harness_error(x, st, "%s", "the profile says tls = stls but STLS was refused");
+        return run_harness_error(&x->f, st, "%s",
+                                 "the profile says tls = stls but STLS was refused");
     nt_buffer_consume(&s->in, len);
     sc_step fake = *st;
     fake.flags = 0;
@@ -1135,12 +845,9 @@ static int auto_stls(exec *x, const sc_step *st)
 static void run_steps(exec *x)
 {
     const sc_scenario *s = x->s;
-    uint64_t loop_end[SC_MAX_NESTING + 1];
-    unsigned depth = 0;
-    size_t iterations = 0;
     for (size_t pc = 0; pc < s->nsteps; pc++) {
         if (*x->stop) {
-            harness_error(x, NULL, "%s", "interrupted");
+            run_harness_error(&x->f, NULL, "%s", "interrupted");
             return;
         }
         const sc_step *st = &s->steps[pc];
@@ -1181,52 +888,13 @@ static void run_steps(exec *x)
             stop = do_starttls(x, st);
             break;
         case SC_STEP_ASSERT:
-            stop = do_assert(x, st);
-            break;
-        case SC_STEP_FOREACH: {
-            uint64_t a, b;
-            sc_error err;
-            if (eval_num(x, st->lhs, st->lhs_len, &a, &err) ||
-                eval_num(x, st->rhs, st->rhs_len, &b, &err)) {
-                stop = judge(x, st, SC_V_ERROR, NULL, NULL, "%s:%u: @foreach: %s", s->path,
-                             st->loc.line, err.msg);
-                break;
-            }
-            if (a > b) {
-                pc = (size_t)st->link; /* empty range: skip the body */
-                break;
-            }
-            if (depth >= SC_MAX_NESTING) {
-                stop = harness_error(x, st, "%s", "@foreach nested too deep");
-                break;
-            }
-            loop_end[depth++] = b;
-            set_varu(x, st->name, a);
-            break;
-        }
-        case SC_STEP_END: {
-            const sc_step *fe = &s->steps[st->link];
-            p3_slice cur;
-            int sec;
-            if (!depth || !lookup(x, fe->name, strlen(fe->name), &cur, &sec)) {
-                stop = harness_error(x, st, "%s", "@end without its loop");
-                break;
-            }
-            uint64_t v = 0;
-            for (size_t i = 0; i < cur.n; i++)
-                v = v * 10 + (uint64_t)(cur.p[i] - '0');
-            if (v < loop_end[depth - 1] && ++iterations < SC_MAX_LOOP) {
-                set_varu(x, fe->name, v + 1);
-                pc = (size_t)st->link;
-            } else {
-                depth--;
-            }
-            break;
-        }
+        case SC_STEP_FOREACH:
+        case SC_STEP_END: stop = run_flow_step(&x->f, st, &pc, RUN_ASSERT_EXPECT_ALL); break;
         case SC_STEP_DOT:
             break;
         default:
-            stop = harness_error(x, st, "step %s is for client scenarios", sc_step_kind_name(st->kind));
+            stop = run_harness_error(&x->f, st, "step %s is for client scenarios",
+                                     sc_step_kind_name(st->kind));
             break;
         }
         if (stop) /* 1: a failure ended it; 2: an allowed early end */
@@ -1246,15 +914,15 @@ void run_scenario(const sc_scenario *s, const run_target *t, rp_run *r, rp_case 
     x.stop = stop;
     g_stopflag = stop; /* the same flag for every job: Ctrl-C */
     x.t0 = nt_now_ms();
-    x.worst = SC_V_PASS;
+    run_flow_init(&x.f, s, RUN_MAX_VARS, t->user, t->pass);
     x.auto_stls = t->prof->tls == RUN_TLS_STLS && needs_auto_stls(s);
-    set_varz(&x, "user", t->user, 0);
-    set_varz(&x, "pass", t->pass, 1);
-    set_varz(&x, "host", t->host, 0);
-    set_varu(&x, "port", t->port);
-    set_varu(&x, "msg", 1);
+    run_vars_setz(&x.f.vars, "user", t->user, 0);
+    run_vars_setz(&x.f.vars, "pass", t->pass, 1);
+    run_vars_setz(&x.f.vars, "host", t->host, 0);
+    run_vars_setu(&x.f.vars, "port", t->port);
+    run_vars_setu(&x.f.vars, "msg", 1);
     if (t->messages >= 0)
-        set_varu(&x, "messages", (uint64_t)t->messages);
+        run_vars_setu(&x.f.vars, "messages", (uint64_t)t->messages);
     x.cur = 0;
     sc_step first = {0};
     first.loc.line = 1;
@@ -1273,20 +941,13 @@ void run_scenario(const sc_scenario *s, const run_target *t, rp_run *r, rp_case 
             nt_buffer_clear(&ss->in);
             if (nt_shutdown_write(ss->c) == 0) {
                 int64_t dl = nt_deadline(2000);
-                ssize_t r;
-                while ((r = nt_buffer_fill(&ss->in, ss->c, dl)) > 0 || r == NT_FULL)
+                ssize_t rd;
+                while ((rd = nt_buffer_fill(&ss->in, ss->c, dl)) > 0 || rd == NT_FULL)
                     nt_buffer_clear(&ss->in);
             }
             sess_close(ss, 0);
         }
     }
-    static const rp_verdict map[] = {[SC_V_PASS] = RP_PASS, [SC_V_INFO] = RP_INFO,
-                                     [SC_V_WARN] = RP_WARN, [SC_V_FAIL] = RP_FAIL,
-                                     [SC_V_SKIP] = RP_SKIP, [SC_V_ERROR] = RP_ERROR};
-    if (x.worst == SC_V_PASS)
-        rp_case_verdict(r, c, RP_PASS, 0, "all expectations met", NULL, NULL);
-    else
-        rp_case_verdict(r, c, map[x.worst], x.decided_line, x.reason, x.expected[0] ? x.expected : NULL,
-                        x.got[0] ? x.got : NULL);
-    free_vars(&x);
+    run_flow_verdict(&x.f, r, c);
+    run_flow_free(&x.f);
 }
