@@ -3,8 +3,6 @@
  * describes, write the reports, and exit like `pop3spec server`. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,58 +124,15 @@ static int parse_args(int argc, char **argv, opts *o)
     return run_cli_check_level(&o->sel, "pop3spec client");
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+static void one(void *ctx, rp_run *run, const sc_scenario *s, rp_case *c, unsigned job)
 {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-/* The scenarios of one run, shared by the --jobs workers. Each worker takes
- * the next scenario index and fills that case, so the report keeps the
- * scenario order whatever order they finish in; only the progress lines
- * (under the lock) come in completion order. */
-typedef struct work {
-    sc_scenario *scen;
-    size_t n, next, done;
-    pthread_mutex_t mu;
-    rp_run *run;
-    const cl_env *env;
-    int quiet, color, tty;
-} work;
-
-static void one(work *w, size_t i)
-{
-    const sc_scenario *s = &w->scen[i];
-    rp_case *c = &w->run->cases[i];
-    int64_t s0 = nt_now_ms();
+    const cl_env *env = ctx;
     char reason[256];
-    if (cl_requires_unmet(s, w->env, reason, sizeof reason))
-        rp_case_verdict(w->run, c, RP_SKIP, 0, reason, NULL, NULL);
+    (void)job; /* every scenario has its own listener and work folder */
+    if (cl_requires_unmet(s, env, reason, sizeof reason))
+        rp_case_verdict(run, c, RP_SKIP, 0, reason, NULL, NULL);
     else
-        cl_run_scenario(s, w->env, w->run, c, &run_cli_stop);
-    c->duration_ms = (double)(nt_now_ms() - s0);
-    pthread_mutex_lock(&w->mu);
-    w->done++;
-    if (!w->quiet)
-        run_cli_progress(c, s->id, w->done, w->n, w->color, w->tty);
-    pthread_mutex_unlock(&w->mu);
-}
-
-static void *worker(void *arg)
-{
-    work *w = arg;
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        size_t i = w->next < w->n && !run_cli_stop ? w->next++ : (size_t)-1;
-        pthread_mutex_unlock(&w->mu);
-        if (i == (size_t)-1)
-            break;
-        one(w, i);
-    }
-    return NULL;
+        cl_run_scenario(s, env, run, c, &run_cli_stop);
 }
 
 int cl_main(int argc, char **argv)
@@ -213,29 +168,12 @@ int cl_main(int argc, char **argv)
     }
     char dirbuf[4096];
     const char *dir = o.scen_dir ? o.scen_dir : run_cli_default_dir("client", dirbuf, sizeof dirbuf);
-    char **paths = NULL;
-    sc_error serr;
-    long np = sc_list_dir(dir, &paths, &serr);
-    if (np < 0) {
-        fprintf(stderr, "pop3spec client: %s\n", serr.text);
+    sc_scenario *scen;
+    size_t ns;
+    if (run_cli_load("pop3spec client", dir, &o.sel, SC_ROLE_CLIENT, &scen, &ns)) {
         cl_profile_free(&prof);
         return 2;
     }
-    sc_scenario *scen = calloc((size_t)np + 1, sizeof *scen);
-    size_t ns = 0;
-    int bad = !scen;
-    for (long i = 0; scen && i < np; i++) {
-        if (sc_parse_file(paths[i], &scen[ns], &serr)) {
-            fprintf(stderr, "%s\n", serr.text);
-            bad = 1;
-            continue;
-        }
-        if (run_cli_selected(&o.sel, &scen[ns], SC_ROLE_CLIENT))
-            ns++;
-        else
-            sc_free(&scen[ns]);
-    }
-    sc_paths_free(paths, (size_t)np);
     int rc = 0;
     cl_fixture *fix = NULL;
     size_t nfix = 0;
@@ -243,20 +181,6 @@ int cl_main(int argc, char **argv)
     struct nt_tls_ctx *ctx[3] = {NULL, NULL, NULL};
     run_expect exp;
     run_expect_init(&exp);
-    if (bad) {
-        fprintf(stderr, "pop3spec client: scenario errors: nothing was run\n");
-        rc = 2;
-        goto out;
-    }
-    qsort(scen, ns, sizeof *scen, run_cli_cmp_scen);
-    for (size_t i = 1; i < ns; i++)
-        if (!strcmp(scen[i].id, scen[i - 1].id)) {
-            fprintf(stderr, "pop3spec client: %s and %s have the same id \"%s\"\n",
-                    scen[i - 1].path, scen[i].path, scen[i].id);
-            rc = 2;
-        }
-    if (rc)
-        goto out;
     if (o.list) {
         run_cli_list(scen, ns);
         goto out;
@@ -363,38 +287,17 @@ int cl_main(int argc, char **argv)
     /* A client that dies while we write must not kill us. */
     signal(SIGPIPE, SIG_IGN);
     int64_t t0 = nt_now_ms();
-    work w;
-    memset(&w, 0, sizeof w);
-    w.scen = scen;
-    w.n = ns;
-    w.run = &run;
-    w.env = &env;
-    w.quiet = o.quiet;
-    w.tty = tty;
-    w.color = color;
-    pthread_mutex_init(&w.mu, NULL);
-    unsigned jobs = o.jobs < ns ? o.jobs : ns ? (unsigned)ns : 1;
-    if (jobs <= 1) {
-        worker(&w);
-    } else {
-        pthread_t th[64];
-        unsigned started = 0;
-        for (unsigned j = 0; j < jobs; j++) {
-            if (pthread_create(&th[j], NULL, worker, &w))
-                break;
-            started++;
-        }
-        if (!started)
-            worker(&w);
-        for (unsigned j = 0; j < started; j++)
-            pthread_join(th[j], NULL);
-    }
-    pthread_mutex_destroy(&w.mu);
-    if (run_cli_stop) {
-        run.interrupted = 1;
-        /* Keep what ran; scenarios never started are left out. */
-        rp_run_truncate(&run, w.next);
-    }
+    run_jobs rj;
+    memset(&rj, 0, sizeof rj);
+    rj.scen = scen;
+    rj.n = ns;
+    rj.run = &run;
+    rj.fn = one;
+    rj.ctx = &env;
+    rj.quiet = o.quiet;
+    rj.tty = tty;
+    rj.color = color;
+    run_cli_run_jobs(&rj, o.jobs);
     run.duration_ms = (double)(nt_now_ms() - t0);
     int filtered = o.sel.nsel || o.sel.ntags || o.sel.nxtags || o.sel.rfc || o.sel.level;
     rc = run_cli_finish(&run, "pop3spec client", o.report, color, &o.sel, &exp, filtered,
@@ -405,12 +308,10 @@ out:
     for (int i = 0; i < 3; i++)
         nt_tls_ctx_free(ctx[i]);
     if (workroot[0] && !o.keep)
-        nftw(workroot, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        cl_rm_tree(workroot);
     cl_fixtures_free(fix, nfix);
     run_expect_free(&exp);
-    for (size_t i = 0; scen && i < ns; i++)
-        sc_free(&scen[i]);
-    free(scen);
+    run_cli_free_scen(scen, ns);
     cl_profile_free(&prof);
     return rc;
 }

@@ -2,11 +2,14 @@
  * (run_cli.h). */
 #define _GNU_SOURCE
 #include <fnmatch.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "nt.h"
 #include "run_cli.h"
 
 volatile int run_cli_stop;
@@ -212,4 +215,132 @@ int run_cli_finish(rp_run *run, const char *prog, const char *report_dir, int co
     if (run->interrupted)
         rc = 130;
     return rc;
+}
+
+int run_cli_load(const char *prog, const char *dir, const run_select *o, sc_role role,
+                 sc_scenario **scenp, size_t *nscen)
+{
+    *scenp = NULL;
+    *nscen = 0;
+    char **paths = NULL;
+    sc_error serr;
+    long np = sc_list_dir(dir, &paths, &serr);
+    if (np < 0) {
+        fprintf(stderr, "%s: %s\n", prog, serr.text);
+        return 2;
+    }
+    sc_scenario *scen = calloc((size_t)np + 1, sizeof *scen);
+    size_t ns = 0;
+    int bad = !scen;
+    /* Parse them all even after an error: the user sees every broken file
+     * at once. */
+    for (long i = 0; scen && i < np; i++) {
+        if (sc_parse_file(paths[i], &scen[ns], &serr)) {
+            fprintf(stderr, "%s\n", serr.text);
+            bad = 1;
+            continue;
+        }
+        if (run_cli_selected(o, &scen[ns], role))
+            ns++;
+        else
+            sc_free(&scen[ns]);
+    }
+    sc_paths_free(paths, (size_t)np);
+    if (bad) {
+        fprintf(stderr, "%s: scenario errors: nothing was run\n", prog);
+        run_cli_free_scen(scen, ns);
+        return 2;
+    }
+    qsort(scen, ns, sizeof *scen, run_cli_cmp_scen);
+    for (size_t i = 1; i < ns; i++)
+        if (!strcmp(scen[i].id, scen[i - 1].id)) {
+            fprintf(stderr, "%s: %s and %s have the same id \"%s\"\n", prog, scen[i - 1].path,
+                    scen[i].path, scen[i].id);
+            bad = 1;
+        }
+    if (bad) {
+        run_cli_free_scen(scen, ns);
+        return 2;
+    }
+    *scenp = scen;
+    *nscen = ns;
+    return 0;
+}
+
+void run_cli_free_scen(sc_scenario *scen, size_t n)
+{
+    for (size_t i = 0; scen && i < n; i++)
+        sc_free(&scen[i]);
+    free(scen);
+}
+
+static void run_one(run_jobs *w, size_t i, unsigned job)
+{
+    const sc_scenario *s = &w->scen[i];
+    rp_case *c = &w->run->cases[i];
+    int64_t t0 = nt_now_ms();
+    w->fn(w->ctx, w->run, s, c, job);
+    c->duration_ms = (double)(nt_now_ms() - t0);
+    pthread_mutex_lock(&w->mu);
+    w->done++;
+    if (!w->quiet)
+        run_cli_progress(c, s->id, w->done, w->n, w->color, w->tty);
+    pthread_mutex_unlock(&w->mu);
+}
+
+typedef struct worker_arg {
+    run_jobs *w;
+    unsigned job;
+} worker_arg;
+
+static void *worker(void *arg)
+{
+    worker_arg *a = arg;
+    run_jobs *w = a->w;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        size_t i = w->next < w->n && !run_cli_stop ? w->next++ : (size_t)-1;
+        pthread_mutex_unlock(&w->mu);
+        if (i == (size_t)-1)
+            break;
+        run_one(w, i, a->job);
+    }
+    return NULL;
+}
+
+void run_cli_run_jobs(run_jobs *w, unsigned jobs)
+{
+    w->next = w->done = 0;
+    pthread_mutex_init(&w->mu, NULL);
+    if (jobs > 64)
+        jobs = 64;
+    /* No more jobs than scenarios; one job runs on this thread. */
+    if (jobs > w->n)
+        jobs = w->n ? (unsigned)w->n : 1;
+    worker_arg wa[64];
+    if (jobs <= 1) {
+        wa[0] = (worker_arg){w, 0};
+        worker(&wa[0]);
+    } else {
+        pthread_t th[64];
+        unsigned started = 0;
+        for (unsigned j = 0; j < jobs; j++) {
+            wa[j] = (worker_arg){w, j};
+            if (pthread_create(&th[j], NULL, worker, &wa[j]))
+                break;
+            started++;
+        }
+        if (!started) {
+            wa[0] = (worker_arg){w, 0};
+            worker(&wa[0]);
+        }
+        for (unsigned j = 0; j < started; j++)
+            pthread_join(th[j], NULL);
+    }
+    pthread_mutex_destroy(&w->mu);
+    if (run_cli_stop) {
+        w->run->interrupted = 1;
+        /* Keep what ran; scenarios never started are left out. */
+        rp_run_truncate(w->run, w->next);
+    }
 }

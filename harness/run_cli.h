@@ -8,6 +8,7 @@
 #ifndef RUN_CLI_H
 #define RUN_CLI_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "rp.h"
@@ -59,5 +60,39 @@ void run_cli_progress(const rp_case *c, const char *id, size_t done, size_t n, i
  * status so far (0, or 4 after an internal error). */
 int run_cli_finish(rp_run *run, const char *prog, const char *report_dir, int color,
                    const run_select *o, run_expect *exp, int filtered, int no_skip, int rc);
+
+/* Scenarios of dir: parse every file, keep those of role that pass o,
+ * sort by id. 0 with *scen / *n (run_cli_free_scen), or 2 (the exit
+ * status) after printing "prog: ..." to stderr: the folder cannot be
+ * listed, a scenario does not parse (nothing runs then), two have one id. */
+int run_cli_load(const char *prog, const char *dir, const run_select *o, sc_role role,
+                 sc_scenario **scen, size_t *n);
+void run_cli_free_scen(sc_scenario *scen, size_t n);
+
+/* Runs scenario s and gives case c of run its verdict, as job `job` (0 ..). */
+typedef void (*run_job_fn)(void *ctx, rp_run *run, const sc_scenario *s, rp_case *c,
+                           unsigned job);
+
+/* The scenarios of one run, shared by the --jobs workers. Each worker
+ * takes the next scenario index and fills that case, so the report keeps
+ * the scenario order whatever order they finish in; only the progress
+ * lines (under the lock) come in completion order. */
+typedef struct run_jobs {
+    const sc_scenario *scen;
+    size_t n;
+    rp_run *run;          /* its cases 0..n-1 belong to scen 0..n-1 */
+    run_job_fn fn;
+    void *ctx;
+    int quiet, color, tty;
+    /* private */
+    size_t next, done;
+    pthread_mutex_t mu;
+} run_jobs;
+
+/* Run every scenario of w in at most `jobs` (1-64) parallel jobs, each
+ * case timed and its progress line printed unless quiet; jobs numbered
+ * from 0. Stops taking scenarios at Ctrl-C (run_cli_stop): then the run is
+ * marked interrupted and keeps only the cases that were started. */
+void run_cli_run_jobs(run_jobs *w, unsigned jobs);
 
 #endif

@@ -3,7 +3,6 @@
  * a status that says whether a MUST failed. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,17 +372,9 @@ static int credentials(const run_profile *p, char **user, char **pass)
 /* ---- running ------------------------------------------------------------ */
 
 typedef struct work {
-    sc_scenario *scen;
-    size_t n;
-    size_t next;
-    size_t done;
-    pthread_mutex_t mu;
-    rp_run *run;
     run_target *targets; /* one per job */
     const run_profile *prof;
     builtin *b;
-    int quiet, color, tty;
-    int64_t t0;
 } work;
 
 static int needs_seed(const sc_scenario *s)
@@ -405,52 +396,26 @@ static int seed_external(const run_profile *p)
     return (rc == 0) ? 0 : -1;
 }
 
-static void one(work *w, size_t i, unsigned job)
+/* One scenario as job `job`: its requirements, and a fresh mailbox before
+ * and after a scenario that changes it. */
+static void one(void *ctx, rp_run *run, const sc_scenario *s, rp_case *c, unsigned job)
 {
-    const sc_scenario *s = &w->scen[i];
-    rp_case *c = &w->run->cases[i];
-    int64_t t0 = nt_now_ms();
+    work *w = ctx;
     char reason[256];
     if (run_requires_unmet(s, &w->targets[job], reason, sizeof reason)) {
-        rp_case_verdict(w->run, c, RP_SKIP, 0, reason, NULL, NULL);
-    } else {
-        int seeded = 0;
-        if (needs_seed(s)) {
-            seeded = w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof);
-            if (seeded != 0)
-                rp_case_verdict(w->run, c, RP_ERROR, 0, "seeding the mailbox failed", NULL, NULL);
-        }
-        if (seeded == 0)
-            run_scenario(s, &w->targets[job], w->run, c, &run_cli_stop);
-        if (needs_seed(s))
-            (void)(w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof));
+        rp_case_verdict(run, c, RP_SKIP, 0, reason, NULL, NULL);
+        return;
     }
-    c->duration_ms = (double)(nt_now_ms() - t0);
-    pthread_mutex_lock(&w->mu);
-    w->done++;
-    if (!w->quiet)
-        run_cli_progress(c, s->id, w->done, w->n, w->color, w->tty);
-    pthread_mutex_unlock(&w->mu);
-}
-
-typedef struct worker_arg {
-    work *w;
-    unsigned job;
-} worker_arg;
-
-static void *worker(void *arg)
-{
-    worker_arg *a = arg;
-    work *w = a->w;
-    for (;;) {
-        pthread_mutex_lock(&w->mu);
-        size_t i = w->next < w->n && !run_cli_stop ? w->next++ : (size_t)-1;
-        pthread_mutex_unlock(&w->mu);
-        if (i == (size_t)-1)
-            break;
-        one(w, i, a->job);
+    int seeded = 0;
+    if (needs_seed(s)) {
+        seeded = w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof);
+        if (seeded != 0)
+            rp_case_verdict(run, c, RP_ERROR, 0, "seeding the mailbox failed", NULL, NULL);
     }
-    return NULL;
+    if (seeded == 0)
+        run_scenario(s, &w->targets[job], run, c, &run_cli_stop);
+    if (needs_seed(s))
+        (void)(w->b ? run_builtin_seed(w->b, job) : seed_external(w->prof));
 }
 
 int run_server_main(int argc, char **argv)
@@ -465,49 +430,13 @@ int run_server_main(int argc, char **argv)
     }
     char dirbuf[4096];
     const char *dir = o.scen_dir ? o.scen_dir : run_cli_default_dir("server", dirbuf, sizeof dirbuf);
-    char **paths = NULL;
-    sc_error serr;
-    long np = sc_list_dir(dir, &paths, &serr);
-    if (np < 0) {
-        fprintf(stderr, "pop3spec server: %s\n", serr.text);
+    sc_scenario *scen;
+    size_t ns;
+    if (run_cli_load("pop3spec server", dir, &o.sel, SC_ROLE_SERVER, &scen, &ns)) {
         run_profile_free(&prof);
         return 2;
     }
-    sc_scenario *scen = calloc((size_t)np + 1, sizeof *scen);
-    size_t ns = 0;
-    int bad = 0;
-    for (long i = 0; i < np; i++) {
-        if (sc_parse_file(paths[i], &scen[ns], &serr)) {
-            fprintf(stderr, "%s\n", serr.text);
-            bad = 1;
-            continue;
-        }
-        if (run_cli_selected(&o.sel, &scen[ns], SC_ROLE_SERVER))
-            ns++;
-        else
-            sc_free(&scen[ns]);
-    }
-    sc_paths_free(paths, (size_t)np);
-    if (bad) {
-        fprintf(stderr, "pop3spec server: scenario errors: nothing was run\n");
-        for (size_t i = 0; i < ns; i++)
-            sc_free(&scen[i]);
-        free(scen);
-        run_profile_free(&prof);
-        return 2;
-    }
-    qsort(scen, ns, sizeof *scen, run_cli_cmp_scen);
-    for (size_t i = 1; i < ns; i++)
-        if (!strcmp(scen[i].id, scen[i - 1].id)) {
-            fprintf(stderr, "pop3spec server: %s and %s have the same id \"%s\"\n",
-                    scen[i - 1].path, scen[i].path, scen[i].id);
-            bad = 1;
-        }
     int rc = 0;
-    if (bad) {
-        rc = 2;
-        goto out_scen;
-    }
     if (o.list) {
         run_cli_list(scen, ns);
         goto out_scen;
@@ -606,42 +535,25 @@ int run_server_main(int argc, char **argv)
                    prof.insecure ? " (verification OFF)" : "", jobs, jobs > 1 ? "s" : "");
         for (size_t i = 0; i < ns; i++)
             run_cli_fill_case(rp_run_add(&run), &scen[i], "server");
-        work w;
-        memset(&w, 0, sizeof w);
-        w.scen = scen;
-        w.n = ns;
-        w.run = &run;
-        w.targets = targets;
-        w.prof = &prof;
-        w.b = have_builtin ? &b : NULL;
-        w.quiet = o.quiet;
-        w.tty = isatty(1);
-        w.color = o.color == -1 ? w.tty : o.color;
-        pthread_mutex_init(&w.mu, NULL);
+        work w = {targets, &prof, have_builtin ? &b : NULL};
+        run_jobs rj;
+        memset(&rj, 0, sizeof rj);
+        rj.scen = scen;
+        rj.n = ns;
+        rj.run = &run;
+        rj.fn = one;
+        rj.ctx = &w;
+        rj.quiet = o.quiet;
+        rj.tty = isatty(1);
+        rj.color = o.color == -1 ? rj.tty : o.color;
         run_cli_catch_signals();
-        pthread_t th[64];
-        worker_arg wa[64];
-        for (unsigned j = 0; j < jobs; j++) {
-            wa[j] = (worker_arg){&w, j};
-            if (pthread_create(&th[j], NULL, worker, &wa[j])) {
-                jobs = j;
-                break;
-            }
-        }
-        for (unsigned j = 0; j < jobs; j++)
-            pthread_join(th[j], NULL);
-        pthread_mutex_destroy(&w.mu);
-        if (run_cli_stop) {
-            run.interrupted = 1;
-            /* Keep what ran; scenarios never started are left out. */
-            rp_run_truncate(&run, w.next);
-        }
+        run_cli_run_jobs(&rj, jobs);
         run.duration_ms = (double)(nt_now_ms() - t0);
 
         /* Selection by --exclude-tag alone keeps the expectations of the
          * scenarios it left out (as before the shared module). */
         int filtered = o.sel.nsel || o.sel.ntags || o.sel.rfc || o.sel.section || o.sel.level;
-        rc = run_cli_finish(&run, "pop3spec server", o.report, w.color, &o.sel, &exp, filtered,
+        rc = run_cli_finish(&run, "pop3spec server", o.report, rj.color, &o.sel, &exp, filtered,
                             o.no_skip, rc);
     }
     for (unsigned j = 0; j < jobs; j++) {
@@ -660,9 +572,7 @@ int run_server_main(int argc, char **argv)
     if (have_builtin)
         builtin_stop(&b);
 out_scen:
-    for (size_t i = 0; i < ns; i++)
-        sc_free(&scen[i]);
-    free(scen);
+    run_cli_free_scen(scen, ns);
     run_profile_free(&prof);
     return rc;
 }
