@@ -660,7 +660,7 @@ static inline uint64_t hibits8(uint64_t m)
  * outside 0x20..0x7E. Five words cover the 40 octets; a longer argument
  * finds no CR at octet 40 and is left to cmd_fast. 48 octets must be
  * readable. Returns the line's length, or 0. */
-static ssize_t cmd_str(const char *p, p3_cmd *out, unsigned k)
+static P3_ALWAYS_INLINE ssize_t cmd_str(const char *p, p3_cmd *out, unsigned k)
 {
     const uint64_t keep_sp = cmd_info[k].ty[0] == 'R' ? ~0ull : 0;
     uint64_t m = 1ull << P3_MAX_ARG;
@@ -690,19 +690,9 @@ static ssize_t cmd_str(const char *p, p3_cmd *out, unsigned k)
 /* Everything but the tiny path: e is the offset of a CRLF that is the first
  * special octet (checked by the caller), or SIZE_MAX when not known. */
 P3_COLD static ssize_t cmd_rest(const char *buf, size_t len, unsigned flags, p3_cmd *out,
-                                p3_diag *diag, size_t e, unsigned k)
+                                p3_diag *diag, size_t e)
 {
 #ifdef P3_CMD_FAST
-    /* k: the kind cmd_tiny matched (keyword octets checked), or 0. */
-    if (e == SIZE_MAX && k == P3_CMD_TOP && len >= 24) {
-        ssize_t r = cmd_top(buf, out);
-        if (r)
-            return r;
-    } else if (e == SIZE_MAX && (k == P3_CMD_USER || k == P3_CMD_PASS) && len >= 48) {
-        ssize_t r = cmd_str(buf, out, k);
-        if (r)
-            return r;
-    }
     /* A CRLF as the first special octet within the limit: the line needs no
      * leniency, whatever the flags, so the fast path's answer is final. */
     if (e == SIZE_MAX) {
@@ -717,6 +707,29 @@ P3_COLD static ssize_t cmd_rest(const char *buf, size_t len, unsigned flags, p3_
     return cmd_general(buf, len, flags, out, diag);
 }
 
+/* After cmd_tiny declined a line: k is the kind it matched (keyword octets
+ * checked), or 0. The two other common shapes are taken here, not in the
+ * cold cmd_rest, whose frame and register saves cost about as much as
+ * they do; everything else goes to cmd_rest. */
+static P3_ALWAYS_INLINE ssize_t cmd_more(const char *buf, size_t len, unsigned flags, p3_cmd *out,
+                                         p3_diag *diag, unsigned k)
+{
+#ifdef P3_CMD_FAST
+    if (k == P3_CMD_TOP && len >= 24) {
+        ssize_t r = cmd_top(buf, out);
+        if (r)
+            return r;
+    } else if ((k == P3_CMD_USER || k == P3_CMD_PASS) && len >= 48) {
+        ssize_t r = cmd_str(buf, out, k);
+        if (r)
+            return r;
+    }
+#else
+    (void)k;
+#endif
+    return cmd_rest(buf, len, flags, out, diag, SIZE_MAX);
+}
+
 ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p3_diag *diag)
 {
     unsigned k = 0;
@@ -727,7 +740,7 @@ ssize_t p3_cmd_parse(const char *buf, size_t len, unsigned flags, p3_cmd *out, p
             return r;
     }
 #endif
-    return cmd_rest(buf, len, flags, out, diag, SIZE_MAX, k);
+    return cmd_more(buf, len, flags, out, diag, k);
 }
 
 /* The batch: the lines one after another as p3_cmd_parse takes them, with
@@ -757,7 +770,7 @@ ssize_t p3_cmd_parse_many(const char *buf, size_t len, unsigned flags, p3_cmd *o
             continue;
         }
 #endif
-        r = cmd_rest(buf + i, len - i, flags, &out[k], &dg, SIZE_MAX, kind);
+        r = cmd_more(buf + i, len - i, flags, &out[k], &dg, kind);
         if (r < 0)
             break;
         i += (size_t)r;
