@@ -496,41 +496,49 @@ P3_AVX512 static inline __mmask64 body_ev512(__m512i v, __m512i vp, __mmask64 kl
     return _kor_mask64(_kxor_mask64(kl, kcr), sol);
 }
 
+/* The blocks are aligned to 64 octets (a block's own load never straddles
+ * two cache lines; only its load from one octet before does). The first
+ * block is q = p rounded down, loaded with the octets before p and at or
+ * after p + n masked off (masked-off lanes are not read and read as 0x00);
+ * its previous octets come from the masks, prev at the lane of p. */
 P3_AVX512 static size_t body_avx512(const char *p, size_t n, unsigned char prev, size_t *lf)
 {
     const __m512i vlf = _mm512_set1_epi8('\n');
-    /* The first block has no p[-1]: its previous octets come from the masks. */
-    unsigned carry = carry_of(prev);
-    uint64_t k = tail_mask(n);
-    __m512i v = _mm512_maskz_loadu_epi8(k, p);
-    uint64_t l = _mm512_cmpeq_epi8_mask(v, vlf);
-    uint64_t ev = body_events(l, _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')),
-                              _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')), &carry) &
-                  k;
+    const size_t mis = (size_t)((uintptr_t)p & 63);
+    const char *q = p - mis;
+    const size_t end = mis + n; /* p + n == q + end */
+    uint64_t k = (~0ull << mis) & tail_mask(end);
+    __m512i v = _mm512_maskz_loadu_epi8(k, q);
+    uint64_t l = _cvtmask64_u64(_mm512_cmpeq_epi8_mask(v, vlf));
+    uint64_t c = _cvtmask64_u64(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\r')));
+    uint64_t d = _cvtmask64_u64(_mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('.')));
+    uint64_t pcr = c << 1 | (uint64_t)(prev == '\r') << mis;
+    uint64_t plf = l << 1 | (uint64_t)(prev == '\n') << mis;
+    uint64_t ev = ((l ^ pcr) | (plf & d)) & k;
     if (ev)
-        return body_hit(0, ev, l, 0, lf);
+        return body_hit(0, ev, l, 0, lf) - mis;
     size_t count = (size_t)__builtin_popcountll(l), i = 64;
-    for (; i + 128 <= n; i += 128) {
-        __m512i a = _mm512_loadu_si512((const void *)(p + i));
-        __m512i b = _mm512_loadu_si512((const void *)(p + i + 64));
+    for (; i + 128 <= end; i += 128) {
+        __m512i a = _mm512_load_si512((const void *)(q + i));
+        __m512i b = _mm512_load_si512((const void *)(q + i + 64));
         __mmask64 la = _mm512_cmpeq_epi8_mask(a, vlf), lb = _mm512_cmpeq_epi8_mask(b, vlf);
-        __mmask64 ea = body_ev512(a, _mm512_loadu_si512((const void *)(p + i - 1)), la);
-        __mmask64 eb = body_ev512(b, _mm512_loadu_si512((const void *)(p + i + 63)), lb);
+        __mmask64 ea = body_ev512(a, _mm512_loadu_si512((const void *)(q + i - 1)), la);
+        __mmask64 eb = body_ev512(b, _mm512_loadu_si512((const void *)(q + i + 63)), lb);
         if (!_kortestz_mask64_u8(ea, eb)) {
             if (ea)
-                return body_hit(i, ea, la, count, lf);
-            return body_hit(i + 64, eb, lb, count + (size_t)__builtin_popcountll(la), lf);
+                return body_hit(i, ea, la, count, lf) - mis;
+            return body_hit(i + 64, eb, lb, count + (size_t)__builtin_popcountll(la), lf) - mis;
         }
         count += (size_t)__builtin_popcountll(_cvtmask64_u64(la)) +
                  (size_t)__builtin_popcountll(_cvtmask64_u64(lb));
     }
-    for (; i < n; i += 64) {
-        k = tail_mask(n - i);
-        v = _mm512_maskz_loadu_epi8(k, p + i);
+    for (; i < end; i += 64) {
+        k = tail_mask(end - i);
+        v = _mm512_maskz_loadu_epi8(k, q + i);
         l = _mm512_cmpeq_epi8_mask(v, vlf);
-        ev = body_ev512(v, _mm512_maskz_loadu_epi8(k, p + i - 1), l) & k;
+        ev = body_ev512(v, _mm512_maskz_loadu_epi8(k, q + i - 1), l) & k;
         if (ev)
-            return body_hit(i, ev, l, count, lf);
+            return body_hit(i, ev, l, count, lf) - mis;
         count += (size_t)__builtin_popcountll(l);
     }
     *lf = count;
