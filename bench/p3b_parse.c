@@ -243,6 +243,79 @@ static const char *w2_listing(const p3b_w2 *w, int uidl, const char *p, const ch
     return p;
 }
 
+/* The same listing through p3_ml_list / p3_ml_uidl: line and entry in
+ * one call, the same checks per entry and in total. */
+static const char *w2_listing_entry(const p3b_w2 *w, int uidl, const char *p, const char **winp,
+                                    p3b_err *e)
+{
+    const char *const base = w->buf.p, *const end = base + w->buf.n;
+    const char *win = *winp;
+    const char *what = uidl ? "W2 UIDL" : "W2 LIST";
+    p3_ml d;
+    p3_diag dg;
+    uint64_t sum = 0;
+    size_t digits = 1;
+    uint32_t next_pow10 = 10;
+    p3_ml_init(&d, 0, 0);
+    for (uint32_t i = 1;;) {
+        uint32_t msg;
+        uint64_t oct = 0;
+        p3_slice uid = {NULL, 0};
+        ssize_t r = uidl ? p3_ml_uidl(&d, p, (size_t)(win - p), &msg, &uid, &dg)
+                         : p3_ml_list(&d, p, (size_t)(win - p), &msg, &oct, &dg);
+        if (P3_UNLIKELY_B(r <= 0)) {
+            if (r == P3_NEED_MORE && (win = next_win(base, win, end)) != NULL)
+                continue;
+            if (r == P3_NEED_MORE)
+                fail(e, "%s: input ends inside the line at %td", what, p - base);
+            else if (r == 0)
+                fail(e, "%s: parser done before the line at %td", what, p - base);
+            else
+                fail_diag(e, what, (size_t)(p - base), &dg);
+            return NULL;
+        }
+        if (P3_UNLIKELY_B(p3_ml_done(&d))) {
+            if (i != w->n + 1) {
+                fail(e, "%s: terminator at %td after %u entries", what, p - base, i - 1);
+                return NULL;
+            }
+            p += r;
+            break;
+        }
+        if (uidl) {
+            /* The uid must be exactly the octets after "<i> " of this line
+             * (see w2_listing). */
+            if (i == next_pow10) {
+                digits++;
+                next_pow10 *= 10;
+            }
+            if (P3_UNLIKELY_B(i > w->n || msg != i || uid.n != w->uidlen[i] ||
+                              uid.p != p + digits + 1)) {
+                fail(e, "W2 UIDL entry %u at %td: parser gave msg %u, uid of %zu octets at %td", i,
+                     p - base, msg, uid.n, uid.p - base);
+                return NULL;
+            }
+            sum += uid.n;
+        } else {
+            if (P3_UNLIKELY_B(i > w->n || msg != i || oct != w->size[i])) {
+                fail(e, "W2 LIST entry %u: parser gave %u %llu, generator %u %u", i, msg,
+                     (unsigned long long)oct, i, i <= w->n ? w->size[i] : 0);
+                return NULL;
+            }
+            sum += oct;
+        }
+        p += r;
+        i++;
+    }
+    if (sum != (uidl ? w->uid_bytes : w->size_sum) || d.lines != w->n || d.lenient) {
+        fail(e, "%s: totals differ (sum %llu, lines %llu, lenient 0x%x)", what,
+             (unsigned long long)sum, (unsigned long long)d.lines, d.lenient);
+        return NULL;
+    }
+    *winp = win;
+    return p;
+}
+
 /* The same listing through p3_ml_lines: a batch of lines per call, then
  * the entries of the batch; the same checks per entry and in total. */
 static const char *w2_listing_batch(const p3b_w2 *w, int uidl, const char *p, const char **winp,
@@ -342,7 +415,7 @@ int p3b_parse_w2(const p3b_w2 *w, p3b_err *e)
         return fail(e, "W2 LIST status text does not start with %u", w->n);
     const char *win = f.buf + f.win;
     const char *(*listing)(const p3b_w2 *, int, const char *, const char **, p3b_err *) =
-        api == P3B_API_BATCH ? w2_listing_batch : w2_listing;
+        api == P3B_API_BATCH ? w2_listing_batch : api == P3B_API_LINE ? w2_listing : w2_listing_entry;
     const char *p = listing(w, 0, f.buf + f.pos, &win, e);
     if (!p)
         return -1;

@@ -18,12 +18,14 @@ typedef struct p3b_err {
     char msg[256];
 } p3b_err;
 
-/* Which parser entry points W2 and W3 use: the line-at-a-time calls
- * (p3_ml_line + p3_list_entry / p3_uidl_entry, p3_cmd_parse) or their
- * batch forms (p3_ml_lines, p3_cmd_parse_many). The checks are the same.
- * Default P3B_API_SINGLE: on the development machine the batch forms are
- * slower end to end (see bench/README.md). */
-typedef enum p3b_api { P3B_API_SINGLE = 0, P3B_API_BATCH = 1 } p3b_api;
+/* Which parser entry points W2 and W3 use: one call per line (W2:
+ * p3_ml_list / p3_ml_uidl, line and entry in one pass; W3: p3_cmd_parse),
+ * two calls per line for W2 (p3_ml_line, then p3_list_entry /
+ * p3_uidl_entry; W3 as single), or the batch forms (p3_ml_lines then the
+ * entries, p3_cmd_parse_many). The checks are the same. Default
+ * P3B_API_SINGLE, the fastest on the development machine (see
+ * bench/README.md). */
+typedef enum p3b_api { P3B_API_SINGLE = 0, P3B_API_BATCH = 1, P3B_API_LINE = 2 } p3b_api;
 void p3b_set_api(p3b_api api);
 
 /* Each returns 0 when everything the parser produced matches the generator,

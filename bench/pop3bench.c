@@ -284,8 +284,11 @@ static void usage(FILE *out)
           "  --repeat N           rounds (baseline + parser) per workload, the best counts\n"
           "                       (default: at least 5 and about 0.3 s of each side)\n"
           "  --impl NAME          scalar, sse2, avx2, avx512 or auto (default auto)\n"
-          "  --api single|batch   W2/W3 through the line-at-a-time calls or their batch\n"
-          "                       forms (p3_ml_lines, p3_cmd_parse_many; default single)\n"
+          "  --api single|line|batch\n"
+          "                       W2/W3 through one call per line (p3_ml_list,\n"
+          "                       p3_ml_uidl, p3_cmd_parse; the default), W2 through\n"
+          "                       p3_ml_line + p3_list_entry / p3_uidl_entry (line),\n"
+          "                       or the batch forms (p3_ml_lines, p3_cmd_parse_many)\n"
           "  --json               one JSON object per workload on stdout (table on stderr)\n"
           "  --hugepages          back the workloads with transparent huge pages\n"
           "  --verify-only        generate the workloads and check their sha256, no timing\n"
@@ -355,8 +358,10 @@ int main(int argc, char **argv)
                 p3b_set_api(P3B_API_SINGLE);
             } else if (strcmp(v, "batch") == 0) {
                 p3b_set_api(P3B_API_BATCH);
+            } else if (strcmp(v, "line") == 0) {
+                p3b_set_api(P3B_API_LINE);
             } else {
-                fprintf(stderr, "pop3bench: unknown api \"%s\" (single or batch)\n", v);
+                fprintf(stderr, "pop3bench: unknown api \"%s\" (single, line or batch)\n", v);
                 return EXIT_USAGE;
             }
             i++;

@@ -353,6 +353,29 @@ ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line);
 ssize_t p3_ml_lines(p3_ml *d, const char *buf, size_t len, p3_slice *lines, size_t cap,
                     size_t *n);
 
+/* One entry of a multi-line LIST or UIDL answer in one call: the line as
+ * p3_ml_line takes it (same counters, leniencies and sticky errors), then
+ * its entry as p3_list_entry / p3_uidl_entry parse it, with the flags given
+ * to p3_ml_init. The common line is parsed in one pass over its octets.
+ * Returns:
+ *  - the octets of the line (> 0): with p3_ml_done() 0, *msg and *octets
+ *    (or *uid, a slice of buf) are set; with p3_ml_done() 1 the line was
+ *    the terminator and the outputs are untouched;
+ *  - 0 when d is already done; P3_NEED_MORE (nothing consumed);
+ *  - P3_ERROR for a framing error: d->err is set (sticky, as p3_ml_line)
+ *    and, when diag is not NULL, *diag = {d->err, offset of the failing
+ *    octet from buf, skip 0};
+ *  - P3_ERROR for a malformed entry: the line itself was well framed and
+ *    is consumed by d (d->err stays P3_E_OK), *diag has the entry's code,
+ *    the offset from buf and skip = the line's octets: go on at
+ *    buf + diag->skip.
+ * Leniencies an entry needed (P3_LENIENT_SPACING, P3_LENIENT_UID) are
+ * added to d->lenient. */
+ssize_t p3_ml_list(p3_ml *d, const char *buf, size_t len, uint32_t *msg, uint64_t *octets,
+                   p3_diag *diag);
+ssize_t p3_ml_uidl(p3_ml *d, const char *buf, size_t len, uint32_t *msg, p3_slice *uid,
+                   p3_diag *diag);
+
 /* Call at end of input: P3_ERROR with d->err = P3_E_TRUNCATED unless done. */
 int p3_ml_finish(p3_ml *d);
 

@@ -194,18 +194,6 @@ static inline size_t digits(const char *s, size_t n, size_t *i, size_t max, uint
     return k;
 }
 
-/* The leading "n" SP of a listing line of 8 or more octets, in one word:
- * returns the count k of digits (1..7) with s[k] the SP, or 0. *m is the
- * number. */
-static inline size_t lead_swar(const char *s, uint64_t *m)
-{
-    uint64_t w = p3_load64(s);
-    size_t k = (size_t)__builtin_ctzll(p3_swar_nondigit(w) | 1ull << 63) >> 3;
-    /* k digits moved to the top, zeros below (k >= 1 when it counts). */
-    *m = p3_swar_dec8(((w ^ (P3_SWAR_ONES * '0')) << ((64 - 8 * k) & 63)));
-    return k >= 1 && (w >> (8 * k) & 0xff) == ' ' ? k : 0;
-}
-
 /* The top r octets of a word (1 <= r <= 8), else none. */
 static inline uint64_t top_octets(size_t r)
 {
@@ -226,7 +214,7 @@ int p3_list_entry(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets
      * and nothing after it, in two words: the first from s, the second the
      * line's last 8 octets, which hold the size at their top. */
     if (n >= 8) {
-        size_t k = lead_swar(s, &m);
+        size_t k = p3_swar_lead_number(s, &m);
         uint64_t keep = top_octets(n - k - 1);
         uint64_t w2 = p3_load64(s + n - 8);
         if (k && keep && !(p3_swar_nondigit(w2) & keep)) {
@@ -263,16 +251,17 @@ int p3_uidl_entry(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid, p
     const char *s = line.p;
     size_t n = line.n;
     uint64_t m;
-    /* The usual listing, "n SP uid" with n of 1..7 digits, in one pass of
-     * words: the line's last 8 octets (only the uid's part of them counts)
-     * and the uid's words before those. */
+    /* The usual listing, "n SP uid" with n of 1..7 digits: the uid is the
+     * rest of the line, so it is valid when the first octet outside
+     * 0x21..0x7E from its start is the line's end (the mask has every
+     * position from the end up set) and its length is 1..70. One mask for
+     * any length: no loop whose trip count varies from line to line. */
     if (n >= 8) {
-        size_t k = lead_swar(s, &m);
+        size_t k = p3_swar_lead_number(s, &m);
         size_t u = k + 1, un = n - u;
-        uint64_t bad = p3_swar_nongraph(p3_load64(s + n - 8)) & top_octets(un < 8 ? un : 8);
-        for (size_t j = u; j + 8 < n; j += 8)
-            bad |= p3_swar_nongraph(p3_load64(s + j));
-        if (k && un - 1 < P3_MAX_UID && !bad) {
+        p3_mask128 g = p3_scan_nongraph128(s + u, un);
+        size_t first = g.lo ? (size_t)__builtin_ctzll(g.lo) : 64 + (size_t)__builtin_ctzll(g.hi | 1ull << 63);
+        if (k && un - 1 < P3_MAX_UID && first == un) {
             *msg = (uint32_t)m;
             *uid = (p3_slice){s + u, un};
             return 0;
@@ -298,6 +287,38 @@ static P3_COLD int uidl_rest(p3_slice line, unsigned flags, uint32_t *msg, p3_sl
         }
     }
     return uidl_full(line, flags, msg, uid, diag);
+}
+
+/* Which of the leniencies in `bits` the line cannot do without: each one
+ * whose removal makes the parse fail. Only lines the fast paths decline
+ * get here with flags set, so the extra parses cost nothing that counts. */
+int p3_list_entry_x(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets,
+                    unsigned *lenient, p3_diag *diag)
+{
+    *lenient = 0;
+    int r = p3_list_entry(line, flags, msg, octets, diag);
+    uint32_t m;
+    uint64_t o;
+    if (r == 0 && (flags & P3_LENIENT_SPACING) && p3_list_entry(line, 0, &m, &o, NULL) != 0)
+        *lenient = P3_LENIENT_SPACING;
+    return r;
+}
+
+int p3_uidl_entry_x(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid,
+                    unsigned *lenient, p3_diag *diag)
+{
+    *lenient = 0;
+    int r = p3_uidl_entry(line, flags, msg, uid, diag);
+    uint32_t m;
+    p3_slice u;
+    const unsigned bits = flags & (P3_LENIENT_SPACING | P3_LENIENT_UID);
+    if (r == 0 && bits && p3_uidl_entry(line, 0, &m, &u, NULL) != 0)
+        for (unsigned b = 1; b <= bits; b <<= 1)
+            if ((bits & b) && p3_uidl_entry(line, flags & ~b, &m, &u, NULL) != 0)
+                *lenient |= b;
+    if (r == 0 && bits && !*lenient && p3_uidl_entry(line, 0, &m, &u, NULL) != 0)
+        *lenient = bits; /* either one would do; say both */
+    return r;
 }
 
 /* RFC 2449 section 3:

@@ -3,6 +3,7 @@
  * matter: in well-formed data that is only a dot at the start of a line, so a
  * 16 KiB chunk usually becomes one slice. */
 #include "p3_scan.h"
+#include "p3_util.h"
 #include "pop3parse.h"
 
 #include <stdint.h>
@@ -249,6 +250,108 @@ ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line)
         }
     }
     return line_slow(d, buf, len, line);
+}
+
+/* The entry calls past their fast paths: the line as p3_ml_line takes it,
+ * then the entry with d's flags. uid == NULL selects LIST. */
+__attribute__((noinline, cold)) static ssize_t entry_slow(p3_ml *d, const char *buf, size_t len,
+                                                    uint32_t *msg, uint64_t *octets, p3_slice *uid,
+                                                    p3_diag *diag)
+{
+    const uint64_t c0 = d->consumed;
+    p3_slice line;
+    ssize_t r = p3_ml_line(d, buf, len, &line);
+    if (r == P3_ERROR) {
+        if (diag) {
+            diag->code = d->err;
+            diag->offset = (size_t)(d->err_off - c0);
+            diag->skip = 0;
+        }
+        return r;
+    }
+    if (r <= 0 || d->state == ST_DONE)
+        return r;
+    unsigned lenient;
+    p3_diag dg;
+    int e = uid ? p3_uidl_entry_x(line, d->flags, msg, uid, &lenient, &dg)
+                : p3_list_entry_x(line, d->flags, msg, octets, &lenient, &dg);
+    if (e != 0) {
+        if (diag) {
+            diag->code = dg.code;
+            diag->offset = (size_t)(line.p - buf) + dg.offset;
+            diag->skip = (size_t)r;
+        }
+        return P3_ERROR;
+    }
+    d->lenient |= lenient;
+    return r;
+}
+
+/* Six arguments each, so the fast paths end in a plain jump to them. */
+__attribute__((noinline)) static ssize_t list_slow(p3_ml *d, const char *buf, size_t len,
+                                                   uint32_t *msg, uint64_t *octets, p3_diag *diag)
+{
+    return entry_slow(d, buf, len, msg, octets, NULL, diag);
+}
+
+__attribute__((noinline)) static ssize_t uidl_slow(p3_ml *d, const char *buf, size_t len,
+                                                   uint32_t *msg, p3_slice *uid, p3_diag *diag)
+{
+    return entry_slow(d, buf, len, msg, NULL, uid, diag);
+}
+
+ssize_t p3_ml_list(p3_ml *d, const char *buf, size_t len, uint32_t *msg, uint64_t *octets,
+                   p3_diag *diag)
+{
+    /* "n SP size CRLF" with n of 1..7 and size of 1..8 digits, in two
+     * words: every octet before the CR is a digit or the one SP, so no
+     * scan for the line end is needed. Reads up to buf[17]. */
+    if (d->state == ST_BOL && len >= 24) {
+        uint64_t m;
+        size_t k = p3_swar_lead_number(buf, &m);
+        uint64_t w = p3_load64(buf + k + 1);
+        uint64_t nd = p3_swar_nondigit(w);
+        /* digits of the size: 8 when the word holds no non-digit */
+        size_t j = ((size_t)__builtin_ctzll(nd | 1ull << 63) >> 3) + (nd == 0);
+        size_t e = k + 1 + j;
+        if (k && j && buf[e] == '\r' && buf[e + 1] == '\n' && e + 2 <= d->max_line) {
+            *msg = (uint32_t)m;
+            *octets = p3_swar_dec8((w ^ (P3_SWAR_ONES * '0')) << ((64 - 8 * j) & 63));
+            d->consumed += e + 2;
+            d->lines++;
+            d->octets += e + 2;
+            return (ssize_t)(e + 2);
+        }
+    }
+    return list_slow(d, buf, len, msg, octets, diag);
+}
+
+ssize_t p3_ml_uidl(p3_ml *d, const char *buf, size_t len, uint32_t *msg, p3_slice *uid,
+                   p3_diag *diag)
+{
+    /* "n SP uid CRLF" with n of 1..7 digits: the uid runs to the first
+     * octet outside 0x21..0x7E, which must be the CR of the line end (one
+     * mask over 128 octets from the uid's start covers the longest uid). */
+    if (d->state == ST_BOL && len >= 8) {
+        uint64_t m;
+        size_t k = p3_swar_lead_number(buf, &m);
+        size_t u = k + 1;
+        p3_mask128 g = p3_scan_nongraph128(buf + u, len - u);
+        size_t un = g.lo ? (size_t)__builtin_ctzll(g.lo)
+                         : 64 + (size_t)__builtin_ctzll(g.hi | 1ull << 63);
+        size_t e = u + un;
+        if (k && un - 1 < P3_MAX_UID && e + 1 < len && buf[e] == '\r' && buf[e + 1] == '\n' &&
+            e + 2 <= d->max_line) {
+            *msg = (uint32_t)m;
+            uid->p = buf + u;
+            uid->n = un;
+            d->consumed += e + 2;
+            d->lines++;
+            d->octets += e + 2;
+            return (ssize_t)(e + 2);
+        }
+    }
+    return uidl_slow(d, buf, len, msg, uid, diag);
 }
 
 /* Stage 2 of the batch: a plain line is the CR and LF at idx[j], idx[j+1]

@@ -51,6 +51,21 @@ static size_t eol_scalar(const char *p, size_t n)
     return n;
 }
 
+static p3_mask128 nongraph_scalar(const char *p, size_t n)
+{
+    p3_mask128 m = {0, 0};
+    for (size_t i = 0; i < 128; i++) {
+        unsigned char c = i < n ? (unsigned char)p[i] : 0;
+        if (c < 0x21 || c > 0x7e) {
+            if (i < 64)
+                m.lo |= 1ull << i;
+            else
+                m.hi |= 1ull << (i - 64);
+        }
+    }
+    return m;
+}
+
 /* The set bits of one block's mask m as offsets base + bit, appended at
  * idx[cnt]: 8 of them per round whether there are that many or not (the
  * surplus is garbage past the count, overwritten later), so a block costs
@@ -271,6 +286,32 @@ __attribute__((target("sse2"))) static size_t body_sse2(const char *p, size_t n,
     return body_tail(p, i, n, prev, count, lf);
 }
 
+/* Octets outside 0x21..0x7E of 16 at p: c + 0x5F maps 0x21..0x7E to
+ * -128..-35 (signed), the only range not above -35. */
+__attribute__((target("sse2"))) static inline unsigned nongraph16(const char *p)
+{
+    __m128i x = _mm_add_epi8(_mm_loadu_si128((const void *)p), _mm_set1_epi8(0x5f));
+    return (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(-35)));
+}
+
+/* Short inputs are copied into a block of NULs (no VCHAR), so the loads
+ * stay inside p[0..n) and the positions from n up come out set. */
+__attribute__((target("sse2"))) static p3_mask128 nongraph_sse2(const char *p, size_t n)
+{
+    char pad[128];
+    if (n < 128) {
+        memset(pad, 0, sizeof pad);
+        memcpy(pad, p, n);
+        p = pad;
+    }
+    p3_mask128 m;
+    m.lo = (uint64_t)nongraph16(p) | (uint64_t)nongraph16(p + 16) << 16 |
+           (uint64_t)nongraph16(p + 32) << 32 | (uint64_t)nongraph16(p + 48) << 48;
+    m.hi = (uint64_t)nongraph16(p + 64) | (uint64_t)nongraph16(p + 80) << 16 |
+           (uint64_t)nongraph16(p + 96) << 32 | (uint64_t)nongraph16(p + 112) << 48;
+    return m;
+}
+
 /* ------------------------------------------------------------------------
  * AVX2.
  */
@@ -414,6 +455,26 @@ __attribute__((target("avx2"))) static size_t body_avx2(const char *p, size_t n,
     return body_tail(p, i, n, prev, count, lf);
 }
 
+__attribute__((target("avx2"))) static inline uint64_t nongraph32(const char *p)
+{
+    __m256i x = _mm256_add_epi8(_mm256_loadu_si256((const void *)p), _mm256_set1_epi8(0x5f));
+    return (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(x, _mm256_set1_epi8(-35)));
+}
+
+__attribute__((target("avx2"))) static p3_mask128 nongraph_avx2(const char *p, size_t n)
+{
+    char pad[128];
+    if (n < 128) {
+        memset(pad, 0, sizeof pad);
+        memcpy(pad, p, n);
+        p = pad;
+    }
+    p3_mask128 m;
+    m.lo = nongraph32(p) | nongraph32(p + 32) << 32;
+    m.hi = nongraph32(p + 64) | nongraph32(p + 96) << 32;
+    return m;
+}
+
 /* ------------------------------------------------------------------------
  * AVX-512BW. Masked loads never fault on the masked-off octets, so the tail
  * needs no scalar loop; the load mask is applied to every result because
@@ -544,6 +605,18 @@ P3_AVX512 static size_t body_avx512(const char *p, size_t n, unsigned char prev,
     *lf = count;
     return n;
 }
+/* Masked-off lanes read as 0x00, which is no VCHAR: the positions from n
+ * up come out set with no branch on n. */
+P3_AVX512 static p3_mask128 nongraph_avx512(const char *p, size_t n)
+{
+    const __m512i lo = _mm512_set1_epi8(0x21), span = _mm512_set1_epi8(0x7e - 0x21);
+    __m512i a = _mm512_maskz_loadu_epi8(tail_mask(n), p);
+    __m512i b = _mm512_maskz_loadu_epi8(n > 64 ? tail_mask(n - 64) : 0, p + 64);
+    p3_mask128 m;
+    m.lo = _cvtmask64_u64(_mm512_cmpgt_epu8_mask(_mm512_sub_epi8(a, lo), span));
+    m.hi = _cvtmask64_u64(_mm512_cmpgt_epu8_mask(_mm512_sub_epi8(b, lo), span));
+    return m;
+}
 #endif /* P3_X86 */
 
 /* ------------------------------------------------------------------------
@@ -553,22 +626,23 @@ P3_AVX512 static size_t body_avx512(const char *p, size_t n, unsigned char prev,
  * all store the same pointer.
  */
 static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
-                                           eol_scalar, eolidx_scalar};
+                                           eol_scalar, eolidx_scalar, nongraph_scalar};
 #if P3_X86
 static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2,
-                                         eolidx_sse2};
+                                         eolidx_sse2, nongraph_sse2};
 static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2,
-                                         eolidx_avx2};
+                                         eolidx_avx2, nongraph_avx2};
 static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
-                                           eol_avx512, eolidx_avx512};
+                                           eol_avx512, eolidx_avx512, nongraph_avx512};
 #endif
 
 static size_t special_resolve(const char *p, size_t n);
 static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
 static size_t eol_resolve(const char *p, size_t n);
 static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx);
+static p3_mask128 nongraph_resolve(const char *p, size_t n);
 static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO, special_resolve, body_resolve,
-                                            eol_resolve, eolidx_resolve};
+                                            eol_resolve, eolidx_resolve, nongraph_resolve};
 
 _Atomic(const struct p3_scan_ops *) p3_scan_cur = &ops_resolve;
 
@@ -641,6 +715,8 @@ static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx)
 {
     return resolve()->eolidx(p, n, idx);
 }
+
+static p3_mask128 nongraph_resolve(const char *p, size_t n) { return resolve()->nongraph(p, n); }
 
 p3_impl p3_impl_get(void) { return (p3_impl)resolve()->impl; }
 

@@ -17,12 +17,18 @@
  * resolver (the first call picks the best one) and is changed only by
  * p3_impl_set(). The wrappers below are inline so a short call (a command
  * line, a listing line) pays one indirect call, not two. */
+/* A mask of 128 positions, bit i of lo (i < 64) or of hi (i >= 64). */
+typedef struct p3_mask128 {
+    uint64_t lo, hi;
+} p3_mask128;
+
 struct p3_scan_ops {
     int impl; /* p3_impl */
     size_t (*special)(const char *p, size_t n);
     size_t (*body)(const char *p, size_t n, unsigned char prev, size_t *lf);
     size_t (*eol)(const char *p, size_t n);
     size_t (*eolidx)(const char *p, size_t n, uint16_t *idx);
+    p3_mask128 (*nongraph)(const char *p, size_t n);
 };
 extern _Atomic(const struct p3_scan_ops *) p3_scan_cur;
 
@@ -76,6 +82,15 @@ static inline size_t p3_scan_eol(const char *p, size_t n)
 static inline size_t p3_scan_eolidx(const char *p, size_t n, uint16_t *idx)
 {
     return p3_scan_ops_now()->eolidx(p, n, idx);
+}
+
+/* The octets of p[0..min(n, 128)) outside 0x21..0x7E (not a VCHAR: SP,
+ * controls, DEL, 8-bit) as a mask, bit i for p[i]; every position i >= n
+ * is set as well. For a listing line's field of up to 70 octets (a UIDL
+ * unique-id): one call, no loop whose length varies from line to line. */
+static inline p3_mask128 p3_scan_nongraph128(const char *p, size_t n)
+{
+    return p3_scan_ops_now()->nongraph(p, n);
 }
 
 /* ------------------------------------------------------------------------
@@ -137,6 +152,18 @@ static inline uint32_t p3_swar_dec8(uint64_t x)
          (((x >> 16) & 0x000000ff000000ffull) * (1 + (10000ull << 32)))) >>
         32;
     return (uint32_t)x;
+}
+
+/* The leading "n" SP of a listing line, from 8 readable octets at s:
+ * returns the count k of digits (1..7) with s[k] the SP, or 0. *m is the
+ * number (meaningful only when k > 0). */
+static inline size_t p3_swar_lead_number(const char *s, uint64_t *m)
+{
+    uint64_t w = p3_load64(s);
+    size_t k = (size_t)__builtin_ctzll(p3_swar_nondigit(w) | 1ull << 63) >> 3;
+    /* k digits moved to the top, zeros below (k >= 1 when it counts). */
+    *m = p3_swar_dec8(((w ^ (P3_SWAR_ONES * '0')) << ((64 - 8 * k) & 63)));
+    return k >= 1 && (w >> (8 * k) & 0xff) == ' ' ? k : 0;
 }
 
 #endif

@@ -17,6 +17,13 @@
 p3_errno p3_dec_u32(const char *p, size_t n, uint32_t *out, size_t *bad);
 p3_errno p3_dec_u64(const char *p, size_t n, uint64_t *out, size_t *bad);
 
+/* p3_list_entry / p3_uidl_entry that also tell which leniencies the entry
+ * needed (*lenient, 0 when it is valid without any). */
+int p3_list_entry_x(p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets,
+                    unsigned *lenient, p3_diag *diag);
+int p3_uidl_entry_x(p3_slice line, unsigned flags, uint32_t *msg, p3_slice *uid,
+                    unsigned *lenient, p3_diag *diag);
+
 static inline unsigned char p3_lower(unsigned char c)
 {
     return (unsigned char)(c | ((unsigned char)(c - 'A') < 26u ? 0x20 : 0));
