@@ -491,13 +491,13 @@ static P3_ALWAYS_INLINE int cmd_fast(const char *p, size_t len, size_t e, p3_cmd
 
 /* Per kind, for the tiny path below (from the X-macro): bit c set when the
  * tiny path takes the kind with c octets of SP and digits after the
- * keyword: c = 0 no argument, c = 2..7 one number of 1 to 6 digits (c = 1,
+ * keyword: c = 0 no argument, c = 2..5 one number of 1 to 4 digits (c = 1,
  * a SP alone, never); none for a keyword that is not 4 octets long (TOP
  * takes two arguments anyway). */
 static const unsigned char tiny_ok[P3_CMD__COUNT] = {
 #define P3_XX(num, name, kw, mina, maxa, t1, t2)                                          \
     [num] = (unsigned char)(((num != 0 && mina == 0) |                                   \
-                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) * 0xfc) * \
+                             (num != 0 && #t1[0] == 'N' && mina <= 1 && maxa >= 1) * 0x3c) * \
                             (sizeof kw == 5)),
     P3_CMD_MAP(P3_XX)
 #undef P3_XX
@@ -515,7 +515,9 @@ static const uint32_t kw_folded[P3_CMD__COUNT] = {
 };
 
 /* The commonest lines of all, with no branch that depends on the command:
- * a known keyword alone, or with one number of 1 to 6 digits, then CRLF.
+ * a known keyword alone, or with one number of 1 to 4 digits, then CRLF
+ * (message numbers past 9999 are rare, and four digits convert in 32-bit
+ * arithmetic with small constants).
  * At least 16 octets are readable at p. Every octet before the CR is
  * checked on the way (keyword letters, SP, digits), so no scan for special
  * octets is needed: where the checked octets end, the CRLF must be.
@@ -571,7 +573,7 @@ static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out, unsigned *k
         return 0;
     /* The argument (and the rest): the digits, or empty at e. Arithmetic,
      * not a branch: which of the two it is varies from line to line. cnt
-     * is 0 or 2..7 here. */
+     * is 0 or 2..5 here. */
     unsigned one = cnt != 0;
     size_t nn = (cnt - 1) & (0 - (size_t)one);
     const char *ap = p + e - nn;
@@ -583,8 +585,9 @@ static P3_ALWAYS_INLINE ssize_t cmd_tiny(const char *p, p3_cmd *out, unsigned *k
     out->args[0].n = nn;
     out->rest.p = ap;
     out->rest.n = nn;
-    /* The cnt passing octets moved to the top (0 when there are none). */
-    out->num[0] = p3_swar_dec8((x << (56 - 8 * cnt)) << 8);
+    /* The cnt passing octets moved to the top (0 when there are none);
+     * their last four (zeros before the first digit) are the number. */
+    out->num[0] = p3_swar_dec4((uint32_t)(((x << (56 - 8 * cnt)) << 8) >> 32));
     out->num[1] = 0;
     out->lenient = 0;
     return (ssize_t)(e + 2);
@@ -605,17 +608,18 @@ P3_COLD static ssize_t cmd_general(const char *buf, size_t len, unsigned flags, 
 
 #ifdef P3_CMD_FAST
 /* "SP digits" from p: the count of passing octets (SP and digits, at most
- * 7) as in cmd_tiny, and *num the digits' value. 8 octets must be readable. */
+ * 7) as in cmd_tiny, and *num the value of their last four (meaningful
+ * when the count is 5 or less: 1 to 4 digits). 8 octets must be readable. */
 static P3_ALWAYS_INLINE size_t sp_number(const char *p, uint32_t *num)
 {
     uint64_t x = p3_load64(p) ^ 0x3030303030303020ull;
     uint64_t nd = ((x + 0x807676767676767full) | x) & P3_SWAR_HI1;
     size_t cnt = (size_t)((unsigned)__builtin_ctzll(nd) >> 3);
-    *num = p3_swar_dec8((x << (56 - 8 * cnt)) << 8);
+    *num = p3_swar_dec4((uint32_t)(((x << (56 - 8 * cnt)) << 8) >> 32));
     return cnt;
 }
 
-/* TOP with two short numbers, the one command with two arguments that
+/* TOP with two numbers of 1 to 4 digits, the one command with two arguments that
  * is common, the way cmd_tiny takes the others; the keyword is matched
  * already (cmd_tiny's kind: "TOP" in any case, then SP); 24 octets must be
  * readable. Returns the line's length, or 0. */
@@ -626,7 +630,7 @@ static P3_ALWAYS_INLINE ssize_t cmd_top(const char *p, p3_cmd *out)
     size_t e1 = 3 + c1;
     size_t c2 = sp_number(p + e1, &n2);
     size_t e = e1 + c2;
-    if (c1 < 2 || c2 < 2 || p[e] != '\r' || p[e + 1] != '\n')
+    if (c1 - 2 > 3 || c2 - 2 > 3 || p[e] != '\r' || p[e + 1] != '\n')
         return 0;
     out->kind = P3_CMD_TOP;
     out->keyword.p = p;

@@ -154,6 +154,15 @@ static inline uint32_t p3_swar_dec8(uint64_t x)
     return (uint32_t)x;
 }
 
+/* The same for up to 4 digits in a 32-bit word (first digit in the lowest
+ * octet, zeros before it): pairs, then one multiply whose top half is
+ * 100 * high pair + low pair (the rest wraps out of the 32 bits). */
+static inline uint32_t p3_swar_dec4(uint32_t x)
+{
+    x = (x * 10 + (x >> 8)) & 0x00ff00ffu;
+    return (x * (1u + (100u << 16))) >> 16;
+}
+
 /* The leading "n" SP of a listing line, from 8 readable octets at s:
  * returns the count k of digits (1..7) with s[k] the SP, or 0. *m is the
  * number (meaningful only when k > 0). */
