@@ -61,7 +61,7 @@ typedef struct p3_slice {
     XX(12, TOO_MANY_ARGS, "too many arguments")                                        \
     XX(13, NUMBER, "not a decimal number")                                             \
     XX(14, NUMBER_SIGN, "sign before a number")                                        \
-    XX(15, NUMBER_RANGE, "number does not fit in 32 bits")                             \
+    XX(15, NUMBER_RANGE, "number too large (32 bits; 64 for sizes in octets)")          \
     XX(16, STATUS, "status indicator is not +OK or -ERR (RFC 1939 section 3)")         \
     XX(17, STATUS_CASE, "status indicator not in upper case (RFC 1939 section 3)")     \
     XX(18, STATUS_SPACE, "status indicator not followed by a space or CRLF")           \
@@ -331,7 +331,10 @@ ssize_t p3_ml_body(p3_ml *d, const char *buf, size_t len, p3_slice *out, size_t 
  * line (CRLF included) with *line set to its unstuffed text (no CRLF), or
  * the terminator's octets with p3_ml_done() true and *line empty, or
  * P3_NEED_MORE (nothing consumed; call again with the same line start and
- * more data), or P3_ERROR (sticky). */
+ * more data), or P3_ERROR (sticky). A line whose CRLF does not come within
+ * max_line octets (CRLF included) fails with P3_E_LINE_TOO_LONG at the
+ * offset of the last octet the limit allows, where its LF had to be at the
+ * latest; this is reported as soon as that octet is in buf. */
 ssize_t p3_ml_line(p3_ml *d, const char *buf, size_t len, p3_slice *line);
 
 /* Batch form of p3_ml_line: the lines at the start of buf[0..len), up to
@@ -394,8 +397,12 @@ void p3_stuff_init(p3_stuffer *s);
  * through as they are (the caller supplies CRLF). */
 size_t p3_stuff(p3_stuffer *s, const char *in, size_t n, char *out, size_t cap, size_t *used);
 
-/* The end of a multi-line body: "\r\n.\r\n" when the data did not end with
- * a line end, else ".\r\n". Returns octets written, or 0 if cap < 5. */
+/* The end of a multi-line body: ".\r\n" when the data ended with a line
+ * end, "\r\n.\r\n" when it did not, and ".\r\n.\r\n" when the last p3_stuff
+ * call ran out of room right after a stuffing dot (the data's own dot is
+ * still owed; the data then ends as a line "."). Returns the octets
+ * written (3, 5 or 6), or 0, writing nothing, when cap is less than 5 or
+ * than that length: a cap of 6 always suffices. */
 size_t p3_stuff_end(p3_stuffer *s, char *out, size_t cap);
 
 /* Format a command line: keyword (kind, or `unknown` when kind is
