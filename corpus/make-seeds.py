@@ -3,7 +3,8 @@
 only the files it names). Inputs follow each target's layout: fuzz_cmd,
 fuzz_sasl, fuzz_status, fuzz_greeting, fuzz_capa start with 2 flag bytes
 (little-endian P3_LENIENT_* bits); fuzz_simd with 1 flag byte and 1 SIMD-path byte; fuzz_roundtrip
-with 1 seed byte; fuzz_ml_split with [mode][cap][nsplit][piece lengths]."""
+with 1 seed byte; fuzz_ml_split with [mode][cap][nsplit][piece lengths];
+fuzz_ml_entry with [2 flag bytes][mode][nsplit][piece lengths]."""
 import os
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
@@ -217,6 +218,74 @@ def simd():
     put(t, "lenient_all_avx512", b"\xff\x02" + b"+ok\tx\ry\n-errz\n.\n")
 
 
+def ml_entry():
+    t = "fuzz_ml_entry"
+    # mode: bit 0 UIDL (else LIST), bits 1-2 max_line 0/10/24/80, bits 3-4
+    # the SIMD path (best, SSE2, AVX2, AVX-512).
+    L, U = 0, 1
+    ML10, ML24, ML80 = 2, 4, 6
+    SSE2, AVX2, AVX512 = 8, 16, 24
+    SPACING, UIDB = b"\x00\x01", b"\x00\x04"
+    BARE_CR, LONG = b"\x02\x00", b"\x10\x00"
+
+    def me(flags, mode, splits, data):
+        return flags + bytes([mode, len(splits)]) + bytes(splits) + data
+
+    lst = LIST[len(b"+OK 2 messages (320 octets)\r\n"):]
+    uid = UIDL[len(b"+OK\r\n"):]
+    put(t, "rfc1939_list", me(STRICT, L, [3, 5], lst))
+    put(t, "rfc1939_uidl", me(STRICT, U, [9, 9], uid))
+    put(t, "rfc1939_uidl_avx512", me(STRICT, U | AVX512, [], uid))
+    put(t, "rfc1939_list_each_byte", me(STRICT, L, [1] * 15, lst))
+    # every digit count around the LIST fast path (1..7 and 8, 1..8 and 9)
+    shapes = [b"4294967295"[:a] + b" " + b"18446744073709551615"[:b]
+              for a in range(1, 11) for b in (1, 7, 8, 9, 19, 20)]
+    put(t, "list_digit_counts", me(STRICT, L, [24, 1], crlf(*shapes, b".")))
+    put(t, "list_digit_counts_sse2", me(STRICT, L | SSE2, [], crlf(*shapes, b".")))
+    put(t, "list_number_range", me(STRICT, L, [], crlf(
+        b"4294967295 18446744073709551615", b"4294967296 1", b"1 18446744073709551616",
+        b"99999999999x 1", b".")))
+    put(t, "list_trailing_text", me(STRICT, L, [10], crlf(
+        b"1 120 From: someone", b"1 120 ", b"1 120x", b"1 12o", b"+1 120", b"1 -120", b"1",
+        b"", b".")))
+    put(t, "list_short", me(STRICT, L, [2, 2], b"1 2\r\n.\r\n"))
+    put(t, "list_max10", me(STRICT, L | ML10, [4], crlf(b"1 120", b"12 1234", b"1 1")))
+    put(t, "list_max24", me(STRICT, L | ML24, [], crlf(b"1234567 12345678", b"1 " + b"9" * 21,
+                                                    b".")))
+    # unique-ids of 1, 69, 70, 71, 72, 128 and 130 octets
+    put(t, "uidl_lengths", me(STRICT, U, [30, 40], crlf(
+        *[b"%d " % k + bytes(0x21 + (i * 7 + k) % 94 for i in range(k))
+          for k in (1, 69, 70, 71, 72, 128, 130)], b".")))
+    put(t, "uidl_lengths_avx2", me(UIDB, U | AVX2, [70], crlf(
+        *[b"1234567 " + b"u" * k for k in (0, 1, 70, 71, 127, 128)], b".")))
+    put(t, "uidl_bad_octets", me(STRICT, U, [], crlf(
+        b"1 ab\x01c", b"2 \x7f", b"3 a\x80", b"4 \xff", b"5 a\x00b", b"6 a b", b"7 abc ",
+        b"8  abc", b" 9 abc", b"10 ", b".")))
+    put(t, "uidl_bad_octets_uid", me(UIDB, U | SSE2, [5], crlf(
+        b"1 ab\x01c", b"2 \x7f", b"3 a\x80", b"4 \xff", b"5 a\x00b", b"6 a b", b".")))
+    put(t, "uidl_spacing", me(SPACING, U, [3], crlf(
+        b"1 abc ", b"1   abc", b"  1 abc   ", b"1   ", b"   ", b"1 a b", b".")))
+    put(t, "list_spacing", me(SPACING, L, [], crlf(
+        b"1  120", b"   1   120", b"   ", b"1    ", b"1 120", b".")))
+    put(t, "both_lenient", me(b"\x00\x05", U, [], crlf(b"  7 a\x01 ", b"7 abc", b".")))
+    put(t, "bare_lf", me(STRICT, U, [4], b"1 abc\n2 def\r\n.\r\n"))
+    put(t, "bare_lf_lenient", me(BARE_LF, L, [4], b"1 120\n2 200\n.\n"))
+    put(t, "bare_cr", me(STRICT, L, [], b"1 1\r20\r\n2 2\r\n.\r\n"))
+    put(t, "bare_cr_lenient", me(BARE_CR, U, [3], b"1 ab\rc\r\n2 \r\r\n.\r\n"))
+    put(t, "dot_stuffed", me(STRICT, L, [], crlf(b".1 120", b"..2 x", b".3 abc", b"..", b".")))
+    put(t, "dot_stuffed_uidl", me(STRICT, U, [2], crlf(b".1 a.b", b". 1 a", b"..", b".")))
+    put(t, "entry_errors_then_more", me(STRICT, L, [2, 2, 2],
+                                        b"x\r\n1 5\r\n2 abc\r\n\r\n3 7\r\n.\r\n"))
+    put(t, "framing_after_entry_error", me(STRICT, U, [],
+                                           b"1 a b\r\n2 ok\r\n3 x\ny\r\n4 z\r\n.\r\n"))
+    put(t, "terminator_then_more", me(ALL, L, [1, 1], b".\r\n1 1\r\n"))
+    put(t, "truncated", me(STRICT, U, [7], crlf(b"1 abc", b"2 def") + b"3 gh\r"))
+    put(t, "long_line", me(STRICT, L | ML80, [], crlf(b"1 " + b"1" * 100, b".")))
+    put(t, "long_line_lenient", me(LONG, U, [200, 200], crlf(b"1 " + b"u" * 600, b".")))
+    put(t, "line_513", me(STRICT, U, [], crlf(b"1 " + b"x" * 509, b".")))
+    put(t, "all_lenient", me(ALL, U, [5, 5], b"  1 \x80x \n2 y\r\n.\n"))
+
+
 def roundtrip():
     t = "fuzz_roundtrip"
     put(t, "body", b"\x00" + BODY[:-3])
@@ -232,5 +301,5 @@ def roundtrip():
                                       b"Subject: test", b"", b"Hi.", b".", b"..", b"bye"))
 
 
-for f in (cmd, sasl, status, greeting, capa, ml_split, simd, roundtrip):
+for f in (cmd, sasl, status, greeting, capa, ml_split, simd, roundtrip, ml_entry):
     f()

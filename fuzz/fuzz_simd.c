@@ -1,7 +1,8 @@
 /* fuzz_simd: the SIMD implementations (SSE2, AVX2, AVX-512, whichever this
  * CPU and build have) must give byte-for-byte the results of the scalar one:
- * the scan helpers (p3_scan.h, private) chained over the input and at the
- * first 64 offsets, p3_ml_body, p3_cmd_parse and p3_status_parse. Input:
+ * the scan helpers (p3_scan.h, private: special, body, nongraph128)
+ * chained over the input and at the first 64 offsets, p3_ml_body,
+ * p3_cmd_parse and p3_status_parse. Input:
  * 1 flag byte (leniency bits 0..7), 1 byte choosing the SIMD path (% 3:
  * SSE2, AVX2, AVX-512), then the data (the first 1024 octets). */
 #include "fz.h"
@@ -55,6 +56,19 @@ static void scans(rec *r, const char *p, size_t n)
         put(r, p3_scan_special(p + i, m));
         put(r, p3_scan_special(p, i));
         put(r, p3_scan_body(p + i, m, prevs[i % sizeof prevs]));
+    }
+    /* The 128-position mask, short (every bit from the length up set) and
+     * long (128 octets or more looked at). Every fourth offset: the scalar
+     * reference costs 128 instrumented octet tests per call whatever the
+     * length, and lengths matter more than alignment here. */
+    for (size_t i = 0; i < n && i < 64; i += 4) {
+        size_t m = (i * 53 + (unsigned char)p[i]) % 201;
+        p3_mask128 g = p3_scan_nongraph128(p + i, n - i < m ? n - i : m);
+        put(r, g.lo), put(r, g.hi);
+    }
+    for (size_t i = 0; i < n; i += 128) {
+        p3_mask128 g = p3_scan_nongraph128(p + i, n - i);
+        put(r, g.lo), put(r, g.hi);
     }
 }
 

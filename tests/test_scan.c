@@ -48,11 +48,27 @@ static size_t ref_body(const char *p, size_t n, unsigned char prev, size_t *lf)
     return n;
 }
 
-/* Runs every available implementation on p[0..n) and checks all three scans
+/* Not a VCHAR (outside 0x21..0x7E), or at/after n: p3_scan_nongraph128. */
+static p3_mask128 ref_nongraph(const char *p, size_t n)
+{
+    p3_mask128 m = {0, 0};
+    for (size_t i = 0; i < 128; i++) {
+        if (i < n && (unsigned char)p[i] >= 0x21 && (unsigned char)p[i] <= 0x7e)
+            continue;
+        if (i < 64)
+            m.lo |= 1ull << i;
+        else
+            m.hi |= 1ull << (i - 64);
+    }
+    return m;
+}
+
+/* Runs every available implementation on p[0..n) and checks all the scans
  * against the references. */
 static void check_all(const char *p, size_t n)
 {
     size_t rs = ref_special(p, n), re = ref_eol(p, n);
+    p3_mask128 rg = ref_nongraph(p, n);
     static const unsigned char prevs[] = {'\n', '\r', 'a', '.'};
     for (size_t k = 0; k < NIMPL; k++) {
         if (!p3_impl_available(impls[k]))
@@ -60,6 +76,12 @@ static void check_all(const char *p, size_t n)
         ck_assert_int_eq(p3_impl_set(impls[k]), impls[k]);
         ck_assert_uint_eq(p3_scan_special(p, n), rs);
         ck_assert_uint_eq(p3_scan_eol(p, n), re);
+        p3_mask128 g = p3_scan_nongraph128(p, n);
+        ck_assert_msg(g.lo == rg.lo && g.hi == rg.hi,
+                      "%s nongraph128 n %zu: %016llx %016llx, want %016llx %016llx",
+                      p3_impl_name(impls[k]), n, (unsigned long long)g.hi,
+                      (unsigned long long)g.lo, (unsigned long long)rg.hi,
+                      (unsigned long long)rg.lo);
         for (size_t j = 0; j < sizeof prevs; j++) {
             size_t rlf, lf = 99999;
             size_t rb = ref_body(p, n, prevs[j], &rlf);
@@ -144,6 +166,76 @@ START_TEST(body_long_counts)
 }
 END_TEST
 
+/* p3_scan_nongraph128 under every implementation against ref_nongraph,
+ * checked plainly (ck_assert* would mark the point on every pass). */
+static void nongraph_all(const char *p, size_t n, const char *what, size_t pos)
+{
+    p3_mask128 want = ref_nongraph(p, n);
+    for (size_t k = 0; k < NIMPL; k++) {
+        if (!p3_impl_available(impls[k]))
+            continue;
+        p3_impl_set(impls[k]);
+        p3_mask128 g = p3_scan_nongraph128(p, n);
+        if (g.lo != want.lo || g.hi != want.hi)
+            ck_abort_msg("%s nongraph128 (%s) n %zu, octet %#x at %zu: hi:lo %016llx:%016llx, "
+                         "want %016llx:%016llx",
+                         p3_impl_name(impls[k]), what, n, pos < n ? (unsigned char)p[pos] : 0u,
+                         pos, (unsigned long long)g.hi, (unsigned long long)g.lo,
+                         (unsigned long long)want.hi, (unsigned long long)want.lo);
+    }
+    p3_impl_set(P3_IMPL_AUTO);
+}
+
+START_TEST(nongraph_every_position)
+{
+    /* Every length 0..200, every non-VCHAR octet class at every position
+     * (and none), VCHARs around it (the edges '!' and '~' among them):
+     * at a guard page, and again inside a larger buffer whose octets from n
+     * on are VCHARs, which must not show through (every bit from n up is
+     * set whatever follows). */
+    static const unsigned char bad[] = {0x00, 0x20, 0x7f, 0x80, 0xff, 0x0d, 0x0a, 0x09,
+                                        0x01, 0x1f, 0xa0, 0xa1, 0xc2, 0xde, 0xdf, 0xe0};
+    static const unsigned char good[] = {'!', '~', 'A', '.', '0', 'z', 0x22, 0x7d};
+    char buf[260], big[400];
+    for (size_t n = 0; n <= 200; n++) {
+        for (size_t pos = 0; pos <= n && pos <= 130; pos++) {
+            for (size_t b = 0; b < sizeof bad; b++) {
+                if (pos == n && b > 0)
+                    break; /* "none" once */
+                for (size_t i = 0; i < n; i++)
+                    buf[i] = (char)good[(i + pos + b) % sizeof good];
+                if (pos < n)
+                    buf[pos] = (char)bad[b];
+                nongraph_all(p3t_guard(buf, n), n, "guard page", pos);
+                memcpy(big + 1, buf, n);
+                memset(big + 1 + n, 'Q', sizeof big - 1 - n);
+                nongraph_all(big + 1, n, "VCHARs after n", pos);
+            }
+        }
+    }
+    /* Every octet value at positions around the 16/32/64 lane and block
+     * edges, n below, at and above 128. */
+    static const size_t at[] = {0, 1, 15, 16, 31, 32, 33, 63, 64, 65, 95, 96, 126, 127};
+    static const size_t ns[] = {127, 128, 129, 200};
+    for (size_t j = 0; j < sizeof ns / sizeof ns[0]; j++) {
+        for (size_t a = 0; a < sizeof at / sizeof at[0]; a++) {
+            for (unsigned c = 0; c < 256; c++) {
+                memset(buf, 'x', ns[j]);
+                buf[at[a]] = (char)c;
+                nongraph_all(p3t_guard(buf, ns[j]), ns[j], "octet values", at[a]);
+            }
+        }
+    }
+    /* Two or more non-VCHARs: every one is reported, not just the first. */
+    for (size_t n = 0; n <= 200; n += 7) {
+        for (size_t i = 0; i < n; i++)
+            buf[i] = (char)(i % 5 == 0 ? bad[i % sizeof bad] : good[i % sizeof good]);
+        nongraph_all(p3t_guard(buf, n), n, "many", 0);
+        nongraph_all(buf, n, "many, unguarded", 0);
+    }
+}
+END_TEST
+
 START_TEST(body_every_position)
 {
     /* Well-formed CRLF text with one event (or none) at every position. */
@@ -218,6 +310,7 @@ static Suite *make_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, impl_api);
     tcase_add_test(tc, special_every_position);
+    tcase_add_test(tc, nongraph_every_position);
     tcase_add_test(tc, body_every_position);
     tcase_add_test(tc, body_long_counts);
     tcase_add_test(tc, random_inputs);
