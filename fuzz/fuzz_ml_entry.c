@@ -267,9 +267,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         got.n = 0;
         run(call_api, uidl, in, len, sp, nsp, flags, max_line, &got);
         same(&want, &got, "pieces");
-        got.n = 0;
-        run(call_api, uidl, in, len, NULL, 0, flags, max_line, &got);
-        same(&want, &got, "whole");
+        if (nsp) { /* without pieces, "pieces" was the whole input already */
+            got.n = 0;
+            run(call_api, uidl, in, len, NULL, 0, flags, max_line, &got);
+            same(&want, &got, "whole");
+        }
     }
     p3_impl_set(P3_IMPL_AUTO);
     free(want.v);
