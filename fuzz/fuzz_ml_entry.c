@@ -22,27 +22,6 @@
  * when the end moves, so ASan sees reads past len and stale pointers. */
 #include "fz.h"
 
-#if defined(__clang__)
-#define FZ_NOCOV __attribute__((no_sanitize("coverage")))
-#else
-#define FZ_NOCOV
-#endif
-
-typedef struct rec {
-    uint64_t *v;
-    size_t n, cap;
-} rec;
-
-FZ_NOCOV static void put(rec *r, uint64_t x)
-{
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 256;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->v)
-            abort();
-    }
-    r->v[r->n++] = x;
-}
 
 typedef ssize_t (*call_fn)(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
                            uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
@@ -123,7 +102,7 @@ static int ml_same(const p3_ml *a, const p3_ml *b)
  * when nsp is 0, and record every result but the P3_NEED_MOREs that more
  * input answered. */
 static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t *sp, size_t nsp,
-                unsigned flags, size_t max_line, rec *r)
+                unsigned flags, size_t max_line, fz_rec *r)
 {
     p3_ml d;
     p3_ml_init(&d, flags, max_line);
@@ -158,11 +137,11 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
                 continue;
             }
         }
-        put(r, start);
-        put(r, (uint64_t)got);
-        put(r, d.consumed), put(r, d.octets), put(r, d.lines), put(r, d.stuffed);
-        put(r, d.err), put(r, d.err ? d.err_off : 0), put(r, d.lenient | extra);
-        put(r, (uint64_t)p3_ml_done(&d));
+        fz_put(r, start);
+        fz_put(r, (uint64_t)got);
+        fz_put(r, d.consumed), fz_put(r, d.octets), fz_put(r, d.lines), fz_put(r, d.stuffed);
+        fz_put(r, d.err), fz_put(r, d.err ? d.err_off : 0), fz_put(r, d.lenient | extra);
+        fz_put(r, (uint64_t)p3_ml_done(&d));
         if (got == P3_NEED_MORE)
             break;
         if (got > 0) {
@@ -177,17 +156,17 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
                 FZ_CHECK(ml_same(&after, &d));
                 break;
             }
-            put(r, msg);
+            fz_put(r, msg);
             if (uidl) {
                 FZ_CHECK(oct == OCT_POISON);
                 FZ_CHECK(uid.n == 0 || fz_inside(uid, buf, (size_t)got));
-                put(r, uid.n ? start + (size_t)(uid.p - buf) : 0);
-                put(r, uid.n);
+                fz_put(r, uid.n ? start + (size_t)(uid.p - buf) : 0);
+                fz_put(r, uid.n);
                 if (!(flags & P3_LENIENT_UID))
                     FZ_CHECK(uid.n >= 1 && uid.n <= 70);
             } else {
                 FZ_CHECK(uid.p == NULL && uid.n == 12345);
-                put(r, oct);
+                fz_put(r, oct);
             }
             start += (size_t)got;
             continue;
@@ -199,7 +178,7 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
         FZ_CHECK(got == P3_ERROR);
         FZ_CHECK(out_untouched);
         fz_diag_ok(&dg, n);
-        put(r, dg.code), put(r, dg.offset), put(r, dg.skip);
+        fz_put(r, dg.code), fz_put(r, dg.offset), fz_put(r, dg.skip);
         if (d.err != P3_E_OK) {
             /* framing: sticky, nothing consumed */
             FZ_CHECK(d.consumed == before.consumed && d.err_off >= before.consumed);
@@ -215,12 +194,12 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
         FZ_CHECK(d.lines == before.lines + 1 && !p3_ml_done(&d));
         start += dg.skip;
     }
-    put(r, (uint64_t)p3_ml_finish(&d));
-    put(r, d.err), put(r, d.err_off);
+    fz_put(r, (uint64_t)p3_ml_finish(&d));
+    fz_put(r, d.err), fz_put(r, d.err_off);
     free(w);
 }
 
-static void same(const rec *want, const rec *got, const char *what)
+static void same(const fz_rec *want, const fz_rec *got, const char *what)
 {
     if (want->n == got->n && memcmp(want->v, got->v, want->n * sizeof *want->v) == 0)
         return;
@@ -257,7 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (paths[(mode >> 3) & 3] != P3_IMPL_AUTO && p3_impl_available(paths[(mode >> 3) & 3]))
         simd = paths[(mode >> 3) & 3];
 
-    rec want = {0}, got = {0};
+    fz_rec want = {0}, got = {0};
     FZ_CHECK(p3_impl_set(P3_IMPL_SCALAR) == P3_IMPL_SCALAR);
     run(call_compose, uidl, in, len, NULL, 0, flags, max_line, &want);
     run(call_api, uidl, in, len, sp, nsp, flags, max_line, &got);

@@ -8,43 +8,21 @@
 #include "fz.h"
 #include "p3_scan.h"
 
-/* The recorder is bookkeeping, not code under test: no coverage hooks. */
-#if defined(__clang__)
-#define FZ_NOCOV __attribute__((no_sanitize("coverage")))
-#else
-#define FZ_NOCOV
-#endif
 
-typedef struct rec {
-    uint64_t *v;
-    size_t n, cap;
-} rec;
-
-FZ_NOCOV static void put(rec *r, uint64_t x)
+FZ_NOCOV static void put_slice(fz_rec *r, p3_slice s, const char *base)
 {
-    if (r->n == r->cap) {
-        r->cap = r->cap ? 2 * r->cap : 256;
-        r->v = realloc(r->v, r->cap * sizeof *r->v);
-        if (!r->v)
-            abort();
-    }
-    r->v[r->n++] = x;
-}
-
-FZ_NOCOV static void put_slice(rec *r, p3_slice s, const char *base)
-{
-    put(r, s.n);
+    fz_put(r, s.n);
     if (s.n)
-        put(r, (uint64_t)(s.p - base));
+        fz_put(r, (uint64_t)(s.p - base));
 }
 
-static void scans(rec *r, const char *p, size_t n)
+static void scans(fz_rec *r, const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i += p3_scan_special(p + i, n - i) + 1)
-        put(r, i);
+        fz_put(r, i);
     for (size_t i = 0; i < n;) {
         size_t j = i + p3_scan_body(p + i, n - i, i ? (unsigned char)p[i - 1] : '\n');
-        put(r, j);
+        fz_put(r, j);
         i = j + 1;
     }
     static const unsigned char prevs[] = {'\r', '\n', '.', 'a'};
@@ -53,9 +31,9 @@ static void scans(rec *r, const char *p, size_t n)
     for (size_t i = 0; i < n && i < 64; i++) {
         size_t m = 1 + (i * 37) % 130;
         m = n - i < m ? n - i : m;
-        put(r, p3_scan_special(p + i, m));
-        put(r, p3_scan_special(p, i));
-        put(r, p3_scan_body(p + i, m, prevs[i % sizeof prevs]));
+        fz_put(r, p3_scan_special(p + i, m));
+        fz_put(r, p3_scan_special(p, i));
+        fz_put(r, p3_scan_body(p + i, m, prevs[i % sizeof prevs]));
     }
     /* The 128-position mask, short (every bit from the length up set) and
      * long (128 octets or more looked at). Every fourth offset: the scalar
@@ -64,53 +42,53 @@ static void scans(rec *r, const char *p, size_t n)
     for (size_t i = 0; i < n && i < 64; i += 4) {
         size_t m = (i * 53 + (unsigned char)p[i]) % 201;
         p3_mask128 g = p3_scan_nongraph128(p + i, n - i < m ? n - i : m);
-        put(r, g.lo), put(r, g.hi);
+        fz_put(r, g.lo), fz_put(r, g.hi);
     }
     for (size_t i = 0; i < n; i += 128) {
         p3_mask128 g = p3_scan_nongraph128(p + i, n - i);
-        put(r, g.lo), put(r, g.hi);
+        fz_put(r, g.lo), fz_put(r, g.hi);
     }
 }
 
-static void body(rec *r, const char *p, size_t n, unsigned flags)
+static void body(fz_rec *r, const char *p, size_t n, unsigned flags)
 {
     p3_ml d;
     p3_slice *out = malloc((n + 2) * sizeof *out);
     size_t nout = 0;
     p3_ml_init(&d, flags, 0);
     ssize_t got = p3_ml_body(&d, p, n, out, n + 2, &nout);
-    put(r, (uint64_t)got);
+    fz_put(r, (uint64_t)got);
     if (got >= 0)
         for (size_t i = 0; i < nout; i++)
             put_slice(r, out[i], p);
-    put(r, d.consumed), put(r, d.octets), put(r, d.lines), put(r, d.stuffed);
-    put(r, d.err), put(r, d.err_off), put(r, d.lenient), put(r, (uint64_t)p3_ml_done(&d));
+    fz_put(r, d.consumed), fz_put(r, d.octets), fz_put(r, d.lines), fz_put(r, d.stuffed);
+    fz_put(r, d.err), fz_put(r, d.err_off), fz_put(r, d.lenient), fz_put(r, (uint64_t)p3_ml_done(&d));
     free(out);
 }
 
-static void lines(rec *r, const char *p, size_t n, unsigned flags)
+static void lines(fz_rec *r, const char *p, size_t n, unsigned flags)
 {
     for (size_t off = 0; off < n;) {
         p3_cmd c;
         p3_status st;
         p3_diag d;
         ssize_t got = p3_cmd_parse(p + off, n - off, flags, &c, &d);
-        put(r, (uint64_t)got);
+        fz_put(r, (uint64_t)got);
         if (got > 0) {
-            put(r, c.kind), put(r, c.nargs), put(r, c.lenient), put(r, c.num[0]), put(r, c.num[1]);
+            fz_put(r, c.kind), fz_put(r, c.nargs), fz_put(r, c.lenient), fz_put(r, c.num[0]), fz_put(r, c.num[1]);
             put_slice(r, c.keyword, p), put_slice(r, c.rest, p);
             for (unsigned i = 0; i < c.nargs && i < P3_MAX_ARGS; i++)
                 put_slice(r, c.args[i], p);
         } else if (got == P3_ERROR) {
-            put(r, d.code), put(r, d.offset), put(r, d.skip);
+            fz_put(r, d.code), fz_put(r, d.offset), fz_put(r, d.skip);
         }
         got = p3_status_parse(p + off, n - off, flags, &st, &d);
-        put(r, (uint64_t)got);
+        fz_put(r, (uint64_t)got);
         if (got > 0) {
-            put(r, st.kind), put(r, st.code_kind), put(r, st.lenient);
+            fz_put(r, st.kind), fz_put(r, st.code_kind), fz_put(r, st.lenient);
             put_slice(r, st.code, p), put_slice(r, st.text, p), put_slice(r, st.line, p);
         } else if (got == P3_ERROR) {
-            put(r, d.code), put(r, d.offset), put(r, d.skip);
+            fz_put(r, d.code), fz_put(r, d.offset), fz_put(r, d.skip);
         }
         const char *lf = memchr(p + off, '\n', n - off);
         off = lf ? (size_t)(lf - p) + 1 : n;
@@ -139,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char *p = fz_dup(data + 2, size - 2);
     size_t n = size - 2;
-    rec r[2] = {{0}, {0}};
+    fz_rec r[2] = {{0}, {0}};
     for (size_t k = 0; k < 2; k++) {
         FZ_CHECK(p3_impl_set(impls[k]) == impls[k]);
         scans(&r[k], p, n);
