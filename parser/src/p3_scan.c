@@ -598,6 +598,8 @@ P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char pre
             for (int h = 0; h < 4; h++) {
                 __m256i a = _mm256_load_si256((const void *)(q + i + 32 * h));
                 __m256i ap = _mm256_loadu_si256((const void *)(q + i + 32 * h - 1));
+                /* one load each: gcc would fold the load into every compare */
+                __asm__("" : "+v"(a), "+v"(ap));
                 lv[h] = _mm256_cmpeq_epi8(a, wlf);
                 __m256i pc = _mm256_cmpeq_epi8(ap, wcr);
                 __m256i dz = _mm256_cmpeq_epi16(a, wdot); /* "\n." at odd offsets */
