@@ -21,6 +21,7 @@
  * exact-size heap copy of the input up to the current piece end, freed
  * when the end moves, so ASan sees reads past len and stale pointers. */
 #include "fz.h"
+#include "ml_oracle.h"
 
 
 typedef ssize_t (*call_fn)(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
@@ -35,64 +36,6 @@ static ssize_t call_api(int uidl, p3_ml *d, unsigned flags, const char *buf, siz
     (void)extra;
     return uidl ? p3_ml_uidl(d, buf, len, msg, uid, diag)
                 : p3_ml_list(d, buf, len, msg, octets, diag);
-}
-
-static int entry(int uidl, p3_slice line, unsigned flags, uint32_t *msg, uint64_t *octets,
-                 p3_slice *uid, p3_diag *diag)
-{
-    return uidl ? p3_uidl_entry(line, flags, msg, uid, diag)
-                : p3_list_entry(line, flags, msg, octets, diag);
-}
-
-/* The composition, public calls only; the entry's leniencies go to *extra
- * (d->lenient is the caller's to read only). "Needed": each of SPACING
- * (and UID for UIDL) whose removal makes the entry fail, and both when
- * either alone would do (p3_uidl_entry_x). */
-static ssize_t call_compose(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
-                            uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
-                            unsigned *extra)
-{
-    const uint64_t c0 = d->consumed;
-    p3_slice line;
-    ssize_t r = p3_ml_line(d, buf, len, &line);
-    if (r == P3_ERROR) {
-        if (diag) {
-            diag->code = d->err;
-            diag->offset = (size_t)(d->err_off - c0);
-            diag->skip = 0;
-        }
-        return r;
-    }
-    if (r <= 0 || p3_ml_done(d))
-        return r;
-    p3_diag dg;
-    if (entry(uidl, line, flags, msg, octets, uid, &dg) != 0) {
-        if (diag) {
-            diag->code = dg.code;
-            diag->offset = (size_t)(line.p - buf) + dg.offset;
-            diag->skip = (size_t)r;
-        }
-        return P3_ERROR;
-    }
-    const unsigned bits = flags & (P3_LENIENT_SPACING | (uidl ? P3_LENIENT_UID : 0));
-    unsigned need = 0;
-    uint32_t m;
-    uint64_t o;
-    p3_slice u;
-    for (unsigned b = P3_LENIENT_SPACING; b <= P3_LENIENT_UID; b <<= 1)
-        if ((bits & b) && entry(uidl, line, flags & ~b, &m, &o, &u, NULL) != 0)
-            need |= b;
-    if (bits && !need && entry(uidl, line, flags & ~bits, &m, &o, &u, NULL) != 0)
-        need = bits;
-    *extra |= need;
-    return r;
-}
-
-static int ml_same(const p3_ml *a, const p3_ml *b)
-{
-    return a->consumed == b->consumed && a->octets == b->octets && a->lines == b->lines &&
-           a->stuffed == b->stuffed && a->err_off == b->err_off && a->lenient == b->lenient &&
-           a->err == b->err && p3_ml_done(a) == p3_ml_done(b);
 }
 
 #define MSG_POISON 0xdeadbeefu
@@ -128,7 +71,7 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
         FZ_CHECK((d.lenient & ~flags) == 0);
 
         if (got == P3_NEED_MORE) {
-            FZ_CHECK(ml_same(&before, &d) && out_untouched && diag_untouched);
+            FZ_CHECK(mlo_same(&before, &d) && out_untouched && diag_untouched);
             if (end < len) {
                 end = k < nsp && end + sp[k] < len ? end + sp[k] : len;
                 k++;
@@ -153,7 +96,7 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
                 const p3_ml after = d;
                 FZ_CHECK(fn(uidl, &d, flags, buf + got, n - (size_t)got, &msg, &oct, &uid, &dg,
                             &extra) == 0);
-                FZ_CHECK(ml_same(&after, &d));
+                FZ_CHECK(mlo_same(&after, &d));
                 break;
             }
             fz_put(r, msg);
@@ -186,7 +129,7 @@ static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t 
             const p3_ml after = d;
             p3_diag d2;
             FZ_CHECK(fn(uidl, &d, flags, buf, n, &msg, &oct, &uid, &d2, &extra) == P3_ERROR);
-            FZ_CHECK(ml_same(&after, &d) && d2.code == dg.code && d2.offset == dg.offset);
+            FZ_CHECK(mlo_same(&after, &d) && d2.code == dg.code && d2.offset == dg.offset);
             break;
         }
         /* entry: the line is consumed; go on after it */
@@ -238,7 +181,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     fz_rec want = {0}, got = {0};
     FZ_CHECK(p3_impl_set(P3_IMPL_SCALAR) == P3_IMPL_SCALAR);
-    run(call_compose, uidl, in, len, NULL, 0, flags, max_line, &want);
+    run(mlo_compose, uidl, in, len, NULL, 0, flags, max_line, &want);
     run(call_api, uidl, in, len, sp, nsp, flags, max_line, &got);
     same(&want, &got, "pieces, scalar");
     if (simd != P3_IMPL_SCALAR) {

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ml_oracle.h"
 #include "p3t.h"
 #include "pop3parse.h"
 
@@ -157,67 +158,6 @@ static ssize_t call_api(int kind, p3_ml *d, unsigned flags, const char *buf, siz
                           : p3_ml_uidl(d, buf, len, msg, uid, diag);
 }
 
-/* Which of SPACING / UID the entry cannot do without: each bit whose
- * removal from the flags makes the parse fail (and both when the line is
- * accepted with either one alone but not with neither, as
- * p3_uidl_entry_x documents). */
-static unsigned needed(int kind, p3_slice line, unsigned flags)
-{
-    uint32_t m;
-    uint64_t o;
-    p3_slice u;
-    unsigned need = 0, bits = flags & (SP | (kind == K_UIDL ? UID : 0));
-    for (unsigned b = SP; b <= UID; b <<= 1) {
-        if (!(bits & b))
-            continue;
-        int r = kind == K_LIST ? p3_list_entry(line, flags & ~b, &m, &o, NULL)
-                               : p3_uidl_entry(line, flags & ~b, &m, &u, NULL);
-        if (r != 0)
-            need |= b;
-    }
-    if (!need && bits) {
-        int r = kind == K_LIST ? p3_list_entry(line, flags & ~bits, &m, &o, NULL)
-                               : p3_uidl_entry(line, flags & ~bits, &m, &u, NULL);
-        if (r != 0)
-            need = bits;
-    }
-    return need;
-}
-
-/* The oracle: the composition, with public calls only. The entry's
- * leniencies go to *extra (d->lenient is the caller's to read only). */
-static ssize_t call_compose(int kind, p3_ml *d, unsigned flags, const char *buf, size_t len,
-                            uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
-                            unsigned *extra)
-{
-    const uint64_t c0 = d->consumed;
-    p3_slice line;
-    ssize_t r = p3_ml_line(d, buf, len, &line);
-    if (r == P3_ERROR) {
-        if (diag) {
-            diag->code = d->err;
-            diag->offset = (size_t)(d->err_off - c0);
-            diag->skip = 0;
-        }
-        return r;
-    }
-    if (r <= 0 || p3_ml_done(d))
-        return r;
-    p3_diag dg;
-    int e = kind == K_LIST ? p3_list_entry(line, flags, msg, octets, &dg)
-                           : p3_uidl_entry(line, flags, msg, uid, &dg);
-    if (e != 0) {
-        if (diag) {
-            diag->code = dg.code;
-            diag->offset = (size_t)(line.p - buf) + dg.offset;
-            diag->skip = (size_t)r;
-        }
-        return P3_ERROR;
-    }
-    *extra |= needed(kind, line, flags);
-    return r;
-}
-
 static int is_poison(const void *p, size_t n)
 {
     const unsigned char *c = p;
@@ -225,13 +165,6 @@ static int is_poison(const void *p, size_t n)
         if (c[i] != 0xa5)
             return 0;
     return 1;
-}
-
-static int ml_same(const p3_ml *a, const p3_ml *b)
-{
-    return a->consumed == b->consumed && a->octets == b->octets && a->lines == b->lines &&
-           a->stuffed == b->stuffed && a->err_off == b->err_off && a->lenient == b->lenient &&
-           a->err == b->err && p3_ml_done(a) == p3_ml_done(b);
 }
 
 #define MSG_POISON 0xdeadbeefu
@@ -278,7 +211,7 @@ static void drive(call_fn fn, int kind, const char *in, size_t n, unsigned flags
 
         if (r == P3_NEED_MORE) {
             /* nothing consumed, nothing written */
-            REQM(ml_same(&before, &d), "%s: NEED_MORE changed d at %zu of \"%s\"", kind_name[kind],
+            REQM(mlo_same(&before, &d), "%s: NEED_MORE changed d at %zu of \"%s\"", kind_name[kind],
                  start, esc(in, n));
             REQ(out_untouched && diag_untouched);
             if (end < n) {
@@ -318,7 +251,7 @@ static void drive(call_fn fn, int kind, const char *in, size_t n, unsigned flags
                 ssize_t r2 =
                     fn(kind, &d, flags, b2, rest, &msg, &oct, &uid, nodiag ? NULL : &dg, &extra);
                 REQ(r2 == 0);
-                REQ(ml_same(&after, &d));
+                REQ(mlo_same(&after, &d));
                 break;
             }
             e->msg = msg;
@@ -335,7 +268,7 @@ static void drive(call_fn fn, int kind, const char *in, size_t n, unsigned flags
             continue;
         }
         if (r == 0) {
-            REQ(p3_ml_done(&d) && ml_same(&before, &d));
+            REQ(p3_ml_done(&d) && mlo_same(&before, &d));
             break;
         }
 
@@ -363,7 +296,7 @@ static void drive(call_fn fn, int kind, const char *in, size_t n, unsigned flags
             ssize_t r2 =
                 fn(kind, &d, flags, buf, len, &msg, &oct, &uid, nodiag ? NULL : &dg2, &extra);
             REQ(r2 == P3_ERROR);
-            REQ(ml_same(&after, &d));
+            REQ(mlo_same(&after, &d));
             if (!nodiag)
                 REQ(dg2.code == dg.code && dg2.offset == dg.offset && dg2.skip == 0);
             break;
@@ -451,13 +384,13 @@ static void check_input_kind(int kind, const char *in, size_t n, int level)
             unsigned flags = fl[f];
             size_t max_line = mxs[mx];
             REQ(p3_impl_set(P3_IMPL_SCALAR) == P3_IMPL_SCALAR);
-            drive(call_compose, kind, in, n, flags, max_line, NULL, 0, 0, tw);
+            drive(mlo_compose, kind, in, n, flags, max_line, NULL, 0, 0, tw);
             for (size_t k = 0; k < NIMPL; k++) {
                 if (!p3_impl_available(impls[k]))
                     continue;
                 REQ(p3_impl_set(impls[k]) == impls[k]);
                 /* the composition itself is the same everywhere */
-                drive(call_compose, kind, in, n, flags, max_line, NULL, 0, 0, tg);
+                drive(mlo_compose, kind, in, n, flags, max_line, NULL, 0, 0, tg);
                 same_trace(tw, tg, 1, kind, in, n, flags, max_line, "composition");
                 drive(call_api, kind, in, n, flags, max_line, NULL, 0, 0, tg);
                 same_trace(tw, tg, 1, kind, in, n, flags, max_line, "whole");
@@ -1049,12 +982,12 @@ END_TEST
  */
 START_TEST(oracle_needed)
 {
-    ck_assert_uint_eq(needed(K_LIST, (p3_slice){S("1  2")}, SP | UID), SP);
-    ck_assert_uint_eq(needed(K_LIST, (p3_slice){S("1 2")}, SP | UID), 0);
-    ck_assert_uint_eq(needed(K_UIDL, (p3_slice){S(" 1 a\x01")}, SP | UID), SP | UID);
-    ck_assert_uint_eq(needed(K_UIDL, (p3_slice){S("1 a\x01")}, SP | UID), UID);
-    ck_assert_uint_eq(needed(K_UIDL, (p3_slice){S("1 a ")}, SP | UID), SP);
-    ck_assert_uint_eq(needed(K_UIDL, (p3_slice){S("1 a")}, ALL_LENIENT), 0);
+    ck_assert_uint_eq(mlo_needed(K_LIST, (p3_slice){S("1  2")}, SP | UID), SP);
+    ck_assert_uint_eq(mlo_needed(K_LIST, (p3_slice){S("1 2")}, SP | UID), 0);
+    ck_assert_uint_eq(mlo_needed(K_UIDL, (p3_slice){S(" 1 a\x01")}, SP | UID), SP | UID);
+    ck_assert_uint_eq(mlo_needed(K_UIDL, (p3_slice){S("1 a\x01")}, SP | UID), UID);
+    ck_assert_uint_eq(mlo_needed(K_UIDL, (p3_slice){S("1 a ")}, SP | UID), SP);
+    ck_assert_uint_eq(mlo_needed(K_UIDL, (p3_slice){S("1 a")}, ALL_LENIENT), 0);
 }
 END_TEST
 
