@@ -23,28 +23,13 @@
 #include "fz.h"
 #include "ml_oracle.h"
 
-
-typedef ssize_t (*call_fn)(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
-                           uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
-                           unsigned *extra);
-
-static ssize_t call_api(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
-                        uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
-                        unsigned *extra)
-{
-    (void)flags;
-    (void)extra;
-    return uidl ? p3_ml_uidl(d, buf, len, msg, uid, diag)
-                : p3_ml_list(d, buf, len, msg, octets, diag);
-}
-
 #define MSG_POISON 0xdeadbeefu
 #define OCT_POISON 0xfeedfacecafef00dull
 
 /* Feed in[0..len) to fn in the pieces sp[0..nsp) (then the rest), or whole
  * when nsp is 0, and record every result but the P3_NEED_MOREs that more
  * input answered. */
-static void run(call_fn fn, int uidl, const char *in, size_t len, const uint8_t *sp, size_t nsp,
+static void run(mlo_fn fn, int uidl, const char *in, size_t len, const uint8_t *sp, size_t nsp,
                 unsigned flags, size_t max_line, fz_rec *r)
 {
     p3_ml d;
@@ -182,16 +167,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_rec want = {0}, got = {0};
     FZ_CHECK(p3_impl_set(P3_IMPL_SCALAR) == P3_IMPL_SCALAR);
     run(mlo_compose, uidl, in, len, NULL, 0, flags, max_line, &want);
-    run(call_api, uidl, in, len, sp, nsp, flags, max_line, &got);
+    run(mlo_api, uidl, in, len, sp, nsp, flags, max_line, &got);
     same(&want, &got, "pieces, scalar");
     if (simd != P3_IMPL_SCALAR) {
         FZ_CHECK(p3_impl_set(simd) == simd);
         got.n = 0;
-        run(call_api, uidl, in, len, sp, nsp, flags, max_line, &got);
+        run(mlo_api, uidl, in, len, sp, nsp, flags, max_line, &got);
         same(&want, &got, "pieces");
         if (nsp) { /* without pieces, "pieces" was the whole input already */
             got.n = 0;
-            run(call_api, uidl, in, len, NULL, 0, flags, max_line, &got);
+            run(mlo_api, uidl, in, len, NULL, 0, flags, max_line, &got);
             same(&want, &got, "whole");
         }
     }

@@ -14,6 +14,22 @@
 
 #include "pop3parse.h"
 
+/* The two ways to read one entry, interchangeable: the call under test
+ * (mlo_api) and the composition (mlo_compose). uidl: 0 LIST, 1 UIDL. */
+typedef ssize_t (*mlo_fn)(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
+                          uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
+                          unsigned *extra);
+
+static inline ssize_t mlo_api(int uidl, p3_ml *d, unsigned flags, const char *buf, size_t len,
+                              uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
+                              unsigned *extra)
+{
+    (void)flags; /* p3_ml_list / p3_ml_uidl use d's flags */
+    (void)extra; /* and report the entry's leniencies in d->lenient */
+    return uidl ? p3_ml_uidl(d, buf, len, msg, uid, diag)
+                : p3_ml_list(d, buf, len, msg, octets, diag);
+}
+
 static inline int mlo_entry(int uidl, p3_slice line, unsigned flags, uint32_t *msg,
                             uint64_t *octets, p3_slice *uid, p3_diag *diag)
 {

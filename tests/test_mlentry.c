@@ -143,20 +143,6 @@ typedef struct trace {
     uint64_t finish_off;
 } trace;
 
-typedef ssize_t (*call_fn)(int kind, p3_ml *d, unsigned flags, const char *buf, size_t len,
-                           uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
-                           unsigned *extra);
-
-/* The calls under test. */
-static ssize_t call_api(int kind, p3_ml *d, unsigned flags, const char *buf, size_t len,
-                        uint32_t *msg, uint64_t *octets, p3_slice *uid, p3_diag *diag,
-                        unsigned *extra)
-{
-    (void)flags;
-    (void)extra;
-    return kind == K_LIST ? p3_ml_list(d, buf, len, msg, octets, diag)
-                          : p3_ml_uidl(d, buf, len, msg, uid, diag);
-}
 
 static int is_poison(const void *p, size_t n)
 {
@@ -184,7 +170,7 @@ static size_t next_end(const size_t *cuts, size_t ncuts, size_t end, size_t n)
  * unconsumed input up to the current end, copied to end at the guard page.
  * Records every result but the P3_NEED_MOREs that more input answered,
  * checking on the way what the contract says of each kind of result. */
-static void drive(call_fn fn, int kind, const char *in, size_t n, unsigned flags, size_t max_line,
+static void drive(mlo_fn fn, int kind, const char *in, size_t n, unsigned flags, size_t max_line,
                   const size_t *cuts, size_t ncuts, int nodiag, trace *t)
 {
     p3_ml d;
@@ -392,22 +378,22 @@ static void check_input_kind(int kind, const char *in, size_t n, int level)
                 /* the composition itself is the same everywhere */
                 drive(mlo_compose, kind, in, n, flags, max_line, NULL, 0, 0, tg);
                 same_trace(tw, tg, 1, kind, in, n, flags, max_line, "composition");
-                drive(call_api, kind, in, n, flags, max_line, NULL, 0, 0, tg);
+                drive(mlo_api, kind, in, n, flags, max_line, NULL, 0, 0, tg);
                 same_trace(tw, tg, 1, kind, in, n, flags, max_line, "whole");
-                drive(call_api, kind, in, n, flags, max_line, NULL, 0, 1, tg);
+                drive(mlo_api, kind, in, n, flags, max_line, NULL, 0, 1, tg);
                 same_trace(tw, tg, 0, kind, in, n, flags, max_line, "whole, NULL diag");
-                drive(call_api, kind, in, n, flags, max_line, bytes, n + 1, 0, tg);
+                drive(mlo_api, kind, in, n, flags, max_line, bytes, n + 1, 0, tg);
                 same_trace(tw, tg, 1, kind, in, n, flags, max_line, "octet by octet");
                 if (level >= 2 || (level == 0 && f == 0 && mx == 0)) {
                     for (size_t i = 0; i <= n; i++) {
-                        drive(call_api, kind, in, n, flags, max_line, &i, 1, 0, tg);
+                        drive(mlo_api, kind, in, n, flags, max_line, &i, 1, 0, tg);
                         same_trace(tw, tg, 1, kind, in, n, flags, max_line, "split");
                     }
                 } else {
                     size_t some[] = {n / 2, 1, 7, n > 2 ? n - 2 : 0};
                     size_t nsome = level ? 4 : 1;
                     for (size_t i = 0; i < nsome; i++) {
-                        drive(call_api, kind, in, n, flags, max_line, &some[i], 1, 0, tg);
+                        drive(mlo_api, kind, in, n, flags, max_line, &some[i], 1, 0, tg);
                         same_trace(tw, tg, 1, kind, in, n, flags, max_line, "split");
                     }
                 }
@@ -460,7 +446,7 @@ static ev first(int kind, const char *in, size_t n, unsigned flags, size_t max_l
         if (!p3_impl_available(impls[k]))
             continue;
         p3_impl_set(impls[k]);
-        drive(call_api, kind, in, n, flags, max_line, NULL, 0, 0, tg);
+        drive(mlo_api, kind, in, n, flags, max_line, NULL, 0, 0, tg);
         REQ(tg->n >= 1);
         if (k == 0)
             r = tg->e[0];
@@ -536,7 +522,7 @@ START_TEST(rfc_examples)
 
     for (size_t f = 0; f < NFLAGS; f++) {
         unsigned flags = all_flags[f];
-        drive(call_api, K_LIST, S(list), flags, 0, NULL, 0, 0, tg);
+        drive(mlo_api, K_LIST, S(list), flags, 0, NULL, 0, 0, tg);
         ck_assert_uint_eq(tg->n, 3);
         ck_assert(tg->e[0].ret == 7 && tg->e[0].msg == 1 && tg->e[0].octets == 120);
         ck_assert(tg->e[1].ret == 7 && tg->e[1].msg == 2 && tg->e[1].octets == 200);
@@ -544,7 +530,7 @@ START_TEST(rfc_examples)
         ck_assert(tg->e[2].lines == 2 && tg->e[2].octs == 14 && tg->e[2].lenient == 0);
         ck_assert_int_eq(tg->finish, 0);
 
-        drive(call_api, K_UIDL, S(uidl), flags, 0, NULL, 0, 0, tg);
+        drive(mlo_api, K_UIDL, S(uidl), flags, 0, NULL, 0, 0, tg);
         ck_assert_uint_eq(tg->n, 3);
         ck_assert(tg->e[0].ret == 28 && tg->e[0].msg == 1);
         ck_assert(tg->e[0].uid_at == 2 && tg->e[0].uid_n == 24);
@@ -760,7 +746,7 @@ START_TEST(spacing)
     entry_bad(K_LIST, S("1    \r\n.\r\n"), SP, P3_E_LIST_ENTRY, 5, 7);
     /* only leniencies this line needed; later lines add theirs */
     static const char two[] = "1 1\r\n2  2\r\n 3 3\r\n.\r\n";
-    drive(call_api, K_LIST, S(two), SP, 0, NULL, 0, 0, tg);
+    drive(mlo_api, K_LIST, S(two), SP, 0, NULL, 0, 0, tg);
     ck_assert_uint_eq(tg->n, 4);
     ck_assert_uint_eq(tg->e[0].lenient, 0);
     ck_assert_uint_eq(tg->e[1].lenient, SP);
@@ -826,7 +812,7 @@ START_TEST(framing)
     }
     /* a framing error after a good line: offset from that call's buf */
     for (int kind = 0; kind < 2; kind++) {
-        drive(call_api, kind, S("1 120\r\n2 200\n.\r\n"), SP | UID, 0, NULL, 0, 0, tg);
+        drive(mlo_api, kind, S("1 120\r\n2 200\n.\r\n"), SP | UID, 0, NULL, 0, 0, tg);
         ck_assert_uint_eq(tg->n, 2);
         ck_assert(tg->e[0].ret == 7 && tg->e[1].at == 7 && tg->e[1].ret == P3_ERROR);
         ck_assert(tg->e[1].code == P3_E_BARE_LF && tg->e[1].offset == 5 && tg->e[1].skip == 0);

@@ -297,16 +297,22 @@ __attribute__((target("sse2"))) static inline unsigned nongraph16(const char *p)
     return (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(-35)));
 }
 
-/* Short inputs are copied into a block of NULs (no VCHAR), so the loads
- * stay inside p[0..n) and the positions from n up come out set. */
+/* For nongraph128 without masked loads: an input shorter than 128 octets
+ * is copied into a block of NULs (no VCHAR), so the loads stay inside
+ * p[0..n) and the positions from n up come out set. */
+static inline const char *pad128(const char *p, size_t n, char pad[128])
+{
+    if (n >= 128)
+        return p;
+    memset(pad, 0, 128);
+    memcpy(pad, p, n);
+    return pad;
+}
+
 __attribute__((target("sse2"))) static p3_mask128 nongraph_sse2(const char *p, size_t n)
 {
     char pad[128];
-    if (n < 128) {
-        memset(pad, 0, sizeof pad);
-        memcpy(pad, p, n);
-        p = pad;
-    }
+    p = pad128(p, n, pad);
     p3_mask128 m;
     m.lo = (uint64_t)nongraph16(p) | (uint64_t)nongraph16(p + 16) << 16 |
            (uint64_t)nongraph16(p + 32) << 32 | (uint64_t)nongraph16(p + 48) << 48;
@@ -467,11 +473,7 @@ __attribute__((target("avx2"))) static inline uint64_t nongraph32(const char *p)
 __attribute__((target("avx2"))) static p3_mask128 nongraph_avx2(const char *p, size_t n)
 {
     char pad[128];
-    if (n < 128) {
-        memset(pad, 0, sizeof pad);
-        memcpy(pad, p, n);
-        p = pad;
-    }
+    p = pad128(p, n, pad);
     p3_mask128 m;
     m.lo = nongraph32(p) | nongraph32(p + 32) << 32;
     m.hi = nongraph32(p + 64) | nongraph32(p + 96) << 32;
