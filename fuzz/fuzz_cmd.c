@@ -57,27 +57,16 @@ static void check_line(const char *line, size_t n, unsigned flags, const p3_cmd 
     }
 }
 
+static ssize_t one(const char *p, size_t n, unsigned flags, p3_diag *d)
+{
+    p3_cmd c;
+    ssize_t r = p3_cmd_parse(p, n, flags, &c, d);
+    if (r > 0 && (size_t)r <= n)
+        check_line(p, (size_t)r, flags, &c);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    unsigned flags = fz_flags(&data, &size);
-    char *buf = fz_dup(data, size);
-    size_t off = 0;
-    while (off < size) {
-        p3_cmd c;
-        p3_diag d;
-        size_t rem = size - off;
-        ssize_t r = p3_cmd_parse(buf + off, rem, flags, &c, &d);
-        if (r == P3_NEED_MORE)
-            break;
-        if (r == P3_ERROR) {
-            fz_diag_ok(&d, rem);
-            off = fz_skip(buf, off, size, &d);
-            continue;
-        }
-        FZ_CHECK(r > 0 && (size_t)r <= rem);
-        check_line(buf + off, (size_t)r, flags, &c);
-        off += (size_t)r;
-    }
-    free(buf);
-    return 0;
+    return fz_lines(data, size, one);
 }

@@ -70,27 +70,16 @@ static void check_line(const char *line, size_t n, unsigned flags, const p3_stat
         roundtrip(st);
 }
 
+static ssize_t one(const char *p, size_t n, unsigned flags, p3_diag *d)
+{
+    p3_status st;
+    ssize_t r = p3_status_parse(p, n, flags, &st, d);
+    if (r > 0 && (size_t)r <= n)
+        check_line(p, (size_t)r, flags, &st);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    unsigned flags = fz_flags(&data, &size);
-    char *buf = fz_dup(data, size);
-    size_t off = 0;
-    while (off < size) {
-        p3_status st;
-        p3_diag d;
-        size_t rem = size - off;
-        ssize_t r = p3_status_parse(buf + off, rem, flags, &st, &d);
-        if (r == P3_NEED_MORE)
-            break;
-        if (r == P3_ERROR) {
-            fz_diag_ok(&d, rem);
-            off = fz_skip(buf, off, size, &d);
-            continue;
-        }
-        FZ_CHECK(r > 0 && (size_t)r <= rem);
-        check_line(buf + off, (size_t)r, flags, &st);
-        off += (size_t)r;
-    }
-    free(buf);
-    return 0;
+    return fz_lines(data, size, one);
 }

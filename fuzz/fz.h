@@ -108,6 +108,38 @@ static inline void fz_diag_ok(const p3_diag *d, size_t n)
     FZ_CHECK(d->skip <= n);
 }
 
+/* One line of a line stream: parse p[0..n) with the leniencies in flags
+ * and check what came out. Returns what the parser returned (a length,
+ * P3_NEED_MORE or P3_ERROR with *d set); checks only on success. */
+typedef ssize_t (*fz_line_fn)(const char *p, size_t n, unsigned flags, p3_diag *d);
+
+/* The driver of the line-stream targets: 2 flag bytes, then lines parsed
+ * one after the other from an exact-size copy. A success must consume
+ * 1..rest octets; a diagnostic must be sane, and parsing resumes where
+ * fz_skip says; P3_NEED_MORE ends the stream. */
+static inline int fz_lines(const uint8_t *data, size_t size, fz_line_fn line)
+{
+    unsigned flags = fz_flags(&data, &size);
+    char *buf = fz_dup(data, size);
+    size_t off = 0;
+    while (off < size) {
+        p3_diag d;
+        size_t rem = size - off;
+        ssize_t r = line(buf + off, rem, flags, &d);
+        if (r == P3_NEED_MORE)
+            break;
+        if (r == P3_ERROR) {
+            fz_diag_ok(&d, rem);
+            off = fz_skip(buf, off, size, &d);
+            continue;
+        }
+        FZ_CHECK(r > 0 && (size_t)r <= rem);
+        off += (size_t)r;
+    }
+    free(buf);
+    return 0;
+}
+
 /* A tiny deterministic PRNG for split points and capacities. */
 static inline uint32_t fz_rand(uint32_t *s)
 {
