@@ -11,7 +11,49 @@ static const char *nz(const char *z) { return z ? z : ""; }
 
 static int same(const char *a, const char *b) { return strcmp(nz(a), nz(b)) == 0; }
 
-/* Groups are (rfc, section) pairs in order of first appearance. */
+/* Natural order: runs of digits compare by value, so RFC "1939" comes
+ * before "2449" and section "8.1.2" before "13". */
+static int natcmp(const char *a, const char *b)
+{
+    a = nz(a);
+    b = nz(b);
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            size_t na = 0, nb = 0;
+            while (a[na] >= '0' && a[na] <= '9')
+                na++;
+            while (b[nb] >= '0' && b[nb] <= '9')
+                nb++;
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            int c = memcmp(a, b, na);
+            if (c)
+                return c;
+            a += na;
+            b += nb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return (*a != 0) - (*b != 0);
+}
+
+static int group_cmp(const rp_case *x, const rp_case *y)
+{
+    int c = natcmp(x->rfc, y->rfc);
+    return c ? c : natcmp(x->section, y->section);
+}
+
+/* Groups are (rfc, section) pairs, each named by the index of its first
+ * case, sorted by RFC and then section in natural order (the summary, the
+ * JUnit suites and the HTML sections all list them so). */
 static size_t groups(const rp_run *r, size_t *first)
 {
     size_t ng = 0;
@@ -23,6 +65,13 @@ static size_t groups(const rp_run *r, size_t *first)
                 break;
         if (g == ng)
             first[ng++] = i;
+    }
+    /* insertion sort: a few dozen groups, and it keeps equal keys stable */
+    for (size_t g = 1; g < ng; g++) {
+        size_t v = first[g], h = g;
+        for (; h > 0 && group_cmp(&r->cases[first[h - 1]], &r->cases[v]) > 0; h--)
+            first[h] = first[h - 1];
+        first[h] = v;
     }
     return ng;
 }

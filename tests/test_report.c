@@ -191,6 +191,49 @@ START_TEST(transcript_bounds)
 }
 END_TEST
 
+/* The summary (and the JUnit suites, the HTML sections) list the groups
+ * by RFC and section in natural order, not in the order cases ran. */
+START_TEST(groups_in_natural_order)
+{
+    rp_run r;
+    rp_run_init(&r, "server", "x", NULL);
+    static const char *const in[][2] = {
+        {"5034", "4"},   {"1939", "13"},  {"1939", "5, 11"}, {"2449", "8.1.2"}, {"1939", "7"},
+        {"2449", "8"},   {"1939", "3"},   {"1939", "5"},     {"2449, 3206", "8"}, {"1939", "13"},
+    };
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        rp_case *c = rp_run_add(&r);
+        rp_set(&c->id, "id");
+        rp_set(&c->rfc, in[i][0]);
+        rp_set(&c->section, in[i][1]);
+        rp_case_verdict(&r, c, RP_PASS, 0, "ok", NULL, NULL);
+    }
+    FILE *f = tmpfile();
+    rp_print_summary(&r, f, 0);
+    rewind(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    static const char *const want[] = {
+        "RFC 1939 section 3 ",    "RFC 1939 section 5 ",     "RFC 1939 section 5, 11 ",
+        "RFC 1939 section 7 ",    "RFC 1939 section 13 ",    "RFC 2449 section 8 ",
+        "RFC 2449 section 8.1.2", "RFC 2449, 3206 section 8", "RFC 5034 section 4",
+    };
+    const char *at = buf;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *hit = strstr(at, want[i]);
+        ck_assert_msg(hit != NULL, "\"%s\" missing or out of order in:\n%s", want[i], buf);
+        at = hit + strlen(want[i]);
+    }
+    /* the two RFC 1939 section 13 cases are one group */
+    const char *g13 = strstr(buf, "RFC 1939 section 13 ");
+    ck_assert_ptr_nonnull(g13);
+    ck_assert_int_eq(strtol(g13 + 28, NULL, 10), 2);
+    rp_run_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("report");
@@ -199,6 +242,7 @@ static Suite *suite(void)
     tcase_add_test(t, no_secret_in_any_report);
     tcase_add_test(t, writers_escape_and_count);
     tcase_add_test(t, transcript_bounds);
+    tcase_add_test(t, groups_in_natural_order);
     suite_add_tcase(s, t);
     return s;
 }
