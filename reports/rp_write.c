@@ -53,9 +53,14 @@ static int group_cmp(const rp_case *x, const rp_case *y)
 
 /* Groups are (rfc, section) pairs, each named by the index of its first
  * case, sorted by RFC and then section in natural order (the summary, the
- * JUnit suites and the HTML sections all list them so). */
-static size_t groups(const rp_run *r, size_t *first)
+ * JUnit suites and the HTML sections all list them so). Returns the array
+ * of first indexes (free() it) with *count groups, or NULL when out of
+ * memory. */
+static size_t *groups(const rp_run *r, size_t *count)
 {
+    size_t *first = malloc((r->ncases + 1) * sizeof *first);
+    if (!first)
+        return NULL;
     size_t ng = 0;
     for (size_t i = 0; i < r->ncases; i++) {
         size_t g;
@@ -73,7 +78,8 @@ static size_t groups(const rp_run *r, size_t *first)
             first[h] = first[h - 1];
         first[h] = v;
     }
-    return ng;
+    *count = ng;
+    return first;
 }
 
 static int in_group(const rp_run *r, size_t first, size_t i)
@@ -113,12 +119,12 @@ int rp_write_junit(const rp_run *r, const char *path, char *err, size_t errlen)
     rp_buf b = {0};
     size_t counts[RP__COUNT];
     rp_run_counts(r, counts);
-    size_t *first = malloc((r->ncases + 1) * sizeof *first);
+    size_t ng;
+    size_t *first = groups(r, &ng);
     if (!first) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t ng = groups(r, first);
     rp_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pop3spec\" tests=\"");
     rp_putu(&b, r->ncases);
     rp_puts(&b, "\" failures=\"");
@@ -337,12 +343,12 @@ int rp_write_html(const rp_run *r, const char *path, char *err, size_t errlen)
     rp_buf b = {0};
     size_t counts[RP__COUNT];
     rp_run_counts(r, counts);
-    size_t *first = malloc((r->ncases + 1) * sizeof *first);
+    size_t ng;
+    size_t *first = groups(r, &ng);
     if (!first) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    size_t ng = groups(r, first);
     rp_puts(&b,
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<title>pop3spec report</title>\n<style>\n"
@@ -519,10 +525,12 @@ void rp_print_summary(const rp_run *r, FILE *out, int color)
     static const char *const colors[RP__COUNT] = {"\033[32m", "\033[1;31m", "\033[1;33m",
                                                    "\033[36m", "\033[2m",    "\033[1;35m"};
     const char *reset = color ? "\033[0m" : "";
-    size_t *first = malloc((r->ncases + 1) * sizeof *first);
-    if (!first)
+    size_t ng;
+    size_t *first = groups(r, &ng);
+    if (!first) {
+        fprintf(out, "\n(no summary: out of memory)\n");
         return;
-    size_t ng = groups(r, first);
+    }
     fprintf(out, "\n%-28s %5s %5s %5s %5s %5s %5s\n", "requirement", "PASS", "FAIL", "WARN", "INFO",
             "SKIP", "ERROR");
     for (size_t g = 0; g < ng; g++) {
