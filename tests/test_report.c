@@ -23,6 +23,18 @@ static char *slurp(const char *path)
 }
 
 /* A run whose transcript holds every kind of secret. */
+/* The terminal summary (no colour) as a string. */
+static void summary_text(const rp_run *r, char *buf, size_t cap)
+{
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    rp_print_summary(r, f, 0);
+    rewind(f);
+    size_t n = fread(buf, 1, cap - 1, f);
+    buf[n] = 0;
+    fclose(f);
+}
+
 static void secret_run(rp_run *r)
 {
     rp_run_init(r, "server", "127.0.0.1:110", "none");
@@ -103,13 +115,8 @@ START_TEST(no_secret_in_any_report)
         free(text);
         unlink(path);
     }
-    FILE *f = tmpfile();
-    rp_print_summary(&r, f, 0);
-    rewind(f);
     char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
+    summary_text(&r, buf, sizeof buf);
     ck_assert_ptr_null(strstr(buf, "hunter2pass"));
     ck_assert_ptr_nonnull(strstr(buf, "FAIL  rfc1939-pass-ok"));
     rmdir(dir);
@@ -208,13 +215,8 @@ START_TEST(groups_in_natural_order)
         rp_set(&c->section, in[i][1]);
         rp_case_verdict(&r, c, RP_PASS, 0, "ok", NULL, NULL);
     }
-    FILE *f = tmpfile();
-    rp_print_summary(&r, f, 0);
-    rewind(f);
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
+    char buf[8192];
+    summary_text(&r, buf, sizeof buf);
     static const char *const want[] = {
         "RFC 1939 section 3 ",    "RFC 1939 section 5 ",     "RFC 1939 section 5, 11 ",
         "RFC 1939 section 7 ",    "RFC 1939 section 13 ",    "RFC 2449 section 8 ",
