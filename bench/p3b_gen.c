@@ -66,6 +66,8 @@ static int use_huge;
 
 void p3b_gen_hugepages(int on) { use_huge = on; }
 
+int p3b_gen_hugepages_on(void) { return use_huge; }
+
 static size_t round_map(size_t n)
 {
     const size_t huge = (size_t)2 << 20;
@@ -81,8 +83,9 @@ static int buf_reserve(p3b_buf *b, size_t more)
                    : mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return -1;
-    if (use_huge)
-        madvise(p, cap, MADV_HUGEPAGE);
+    /* Either way explicitly: with the system's THP setting at "always",
+     * leaving it alone would give huge pages without --hugepages. */
+    madvise(p, cap, use_huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
     b->p = p;
     b->cap = cap;
     return 0;

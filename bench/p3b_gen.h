@@ -79,8 +79,12 @@ typedef struct p3b_w3 {
 } p3b_w3;
 
 /* Ask for transparent huge pages on the workload buffers generated from now
- * on (madvise MADV_HUGEPAGE; the kernel may still decline). Off by default. */
+ * on (madvise MADV_HUGEPAGE; the kernel may still decline). Off by default:
+ * then the buffers are marked MADV_NOHUGEPAGE, so that 4 KiB pages are used
+ * whatever the system's THP setting. */
 void p3b_gen_hugepages(int on);
+/* Whether huge pages are asked for (else 4 KiB pages are). */
+int p3b_gen_hugepages_on(void);
 
 /* Generate a workload. Return 0, or -1 when memory runs out (nothing to
  * free then). */

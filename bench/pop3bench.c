@@ -245,14 +245,20 @@ static int measure(const gen *g, unsigned repeat, result *res)
     return 0;
 }
 
+static const char *pages_name(void)
+{
+    return p3b_gen_hugepages_on() ? "transparent huge pages" : "4 KiB pages";
+}
+
 static void print_header(FILE *out, const char *impl, unsigned repeat)
 {
     if (repeat)
-        fprintf(out, "pop3bench: impl %s, best of %u rounds, %u-octet chunks\n", impl, repeat,
-                P3B_CHUNK);
+        fprintf(out, "pop3bench: impl %s, best of %u rounds, %u-octet chunks, %s\n", impl, repeat,
+                P3B_CHUNK, pages_name());
     else
-        fprintf(out, "pop3bench: impl %s, best of >= 5 rounds (about 0.3 s a side), %u-octet chunks\n",
-                impl, P3B_CHUNK);
+        fprintf(out,
+                "pop3bench: impl %s, best of >= 5 rounds (about 0.3 s a side), %u-octet chunks, %s\n",
+                impl, P3B_CHUNK, pages_name());
     fprintf(out, "%-8s %12s %14s %14s %7s %7s %6s  %s\n", "workload", "bytes", "baseline MB/s",
             "parser MB/s", "ratio", "target", "rounds", "");
 }
@@ -271,10 +277,10 @@ static void print_json(FILE *out, const result *r, const char *impl)
     fprintf(out,
             "{\"workload\":\"%s\",\"bytes\":%zu,\"parser_mb_per_s\":%.1f,"
             "\"baseline_mb_per_s\":%.1f,\"ratio\":%.4f,\"target\":%.2f,\"parser_ns\":%llu,"
-            "\"baseline_ns\":%llu,\"impl\":\"%s\",\"rounds\":%u,\"chunk\":%u}\n",
+            "\"baseline_ns\":%llu,\"impl\":\"%s\",\"rounds\":%u,\"chunk\":%u,\"pages\":\"%s\"}\n",
             r->wl->name, r->bytes, p, b, b > 0 ? p / b : 0, r->wl->target,
             (unsigned long long)r->parser_ns, (unsigned long long)r->base_ns, impl, r->rounds,
-            P3B_CHUNK);
+            P3B_CHUNK, p3b_gen_hugepages_on() ? "huge" : "4k");
 }
 
 static void usage(FILE *out)
