@@ -41,6 +41,9 @@ typedef struct run_profile {
     int disposable;       /* DELE + QUIT allowed (tag destructive) */
     int builtin;          /* start the reference server in-process */
     int apop;             /* APOP secret is the password (1) or not (0) */
+    int no_login;         /* no credentials ("login = no" or --no-login):
+                             discovery stops before USER, and every scenario
+                             that logs in is skipped */
     long messages;        /* messages the mailbox holds; -1 unknown */
     char *props[RUN_MAX_PROPS]; /* extra properties for "requires:" */
     size_t nprops;

@@ -35,6 +35,8 @@ static void usage(FILE *f)
           "  --user-env VAR        environment variable with the user (POP3SPEC_USER)\n"
           "  --pass-env VAR        environment variable with the password (POP3SPEC_PASS)\n"
           "  --disposable          the mailbox may be changed (DELE + QUIT scenarios run)\n"
+          "  --no-login            no credentials: run only the scenarios that do not log\n"
+          "                        in (greeting, CAPA, STLS, commands before login, ...)\n"
           "selection:\n"
           "  --scenarios DIR       scenario folder (default: the installed scenarios/server)\n"
           "  --select GLOB         scenario id or path glob (repeatable)\n"
@@ -63,7 +65,7 @@ static void usage(FILE *f)
 typedef struct opts {
     const char *profile, *host, *tls, *ca, *tls_name, *user_env, *pass_env;
     unsigned port;
-    int insecure, builtin, disposable, list, slow, quiet, color, no_skip;
+    int insecure, builtin, disposable, list, slow, quiet, color, no_skip, no_login;
     const char *scen_dir, *report, *timeout;
     run_select sel;
     unsigned jobs;
@@ -110,6 +112,7 @@ static int parse_args(int argc, char **argv, opts *o)
         FLAG("--slow", slow)
         FLAG("--quiet", quiet)
         FLAG("--no-skip", no_skip)
+        FLAG("--no-login", no_login)
 #undef FLAG
         if (i + 1 >= argc) {
             fprintf(stderr, "pop3spec server: %s: missing value or unknown option\n", a);
@@ -206,6 +209,8 @@ static int make_profile(const opts *o, run_profile *p)
         p->insecure = 1;
     if (o->disposable)
         p->disposable = 1;
+    if (o->no_login)
+        p->no_login = 1;
     if (o->timeout) {
         uint32_t ms;
         if (sc_duration(o->timeout, strlen(o->timeout), &ms) || ms == 0) {
@@ -482,6 +487,9 @@ int run_server_main(int argc, char **argv)
         prof.port = ref_server_port(b.srv, prof.tls == RUN_TLS_IMPLICIT);
         user = strdup("mrose");
         pass = strdup("tanstaaf");
+    } else if (prof.no_login) {
+        user = strdup("");
+        pass = strdup("");
     } else if (credentials(&prof, &user, &pass)) {
         rc = 2;
         run_expect_free(&exp);
@@ -501,6 +509,9 @@ int run_server_main(int argc, char **argv)
     if (!prof.disposable)
         rp_run_note(&run, "The mailbox is not marked disposable: scenarios that delete mail "
                           "were skipped.");
+    if (prof.no_login)
+        rp_run_note(&run, "Run without credentials (--no-login or login = no): scenarios that "
+                          "log in were skipped.");
 
     run_target *targets = calloc(jobs, sizeof *targets);
     char **users = calloc(jobs, sizeof *users);

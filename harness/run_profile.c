@@ -191,6 +191,11 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
                 bad = "yes or no";
             else
                 p->builtin = b;
+        } else if (KEY("login")) {
+            if (parse_bool(v, vn, &b))
+                bad = "yes or no";
+            else
+                p->no_login = !b;
         } else if (KEY("apop")) {
             if (parse_bool(v, vn, &b))
                 bad = "yes or no";
@@ -215,7 +220,7 @@ int run_profile_parse(run_profile *p, const char *path, const char *buf, size_t 
             snprintf(err, errlen,
                      "%s:%u: unknown key \"%s\" (keys: name host port tls ca-file tls-name verify "
                      "user-env pass-env user-file pass-file seed-command disposable-mailbox "
-                     "builtin apop messages timeout property)",
+                     "builtin login apop messages timeout property)",
                      path, line, key);
             return -1;
         }

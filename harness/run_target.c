@@ -177,6 +177,11 @@ int run_discover(run_target *t, rp_run *r, char *err, size_t errlen)
     }
     if (read_capa(t, &d, line, sizeof line, err, errlen))
         goto out_buf;
+    if (t->prof->no_login) {
+        dcmd(&d, "QUIT\r\n", line, sizeof line);
+        rc = 0;
+        goto out_buf;
+    }
     char cmd[600];
     snprintf(cmd, sizeof cmd, "USER %s\r\n", t->user);
     if (dcmd(&d, cmd, line, sizeof line)) {
@@ -238,8 +243,39 @@ static int has_capa(const run_target *t, const char *name)
     return 0;
 }
 
+/* The variables that carry the credentials: ${user} and ${pass}, ${plain}
+ * and ${plain.AUTHZID} (run_vars.c), ${apop} (the digest, run_exec.c). */
+static int names_credentials(const char *z)
+{
+    static const char *const vars[] = {"${user}", "${pass}", "${apop}", "${plain}", "${plain."};
+    if (!z)
+        return 0;
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
+        if (strstr(z, vars[i]))
+            return 1;
+    return 0;
+}
+
+/* 1 when a step of s uses a credential: what it sends, what it expects,
+ * or what it asserts. */
+static int logs_in(const sc_scenario *s)
+{
+    for (size_t i = 0; i < s->nsteps; i++) {
+        const sc_step *st = &s->steps[i];
+        if (names_credentials(st->text) || names_credentials(st->lhs) ||
+            names_credentials(st->rhs) || names_credentials(st->pat.src) ||
+            names_credentials(st->code.src))
+            return 1;
+    }
+    return 0;
+}
+
 int run_requires_unmet(const sc_scenario *s, const run_target *t, char *reason, size_t len)
 {
+    if (t->prof->no_login && logs_in(s)) {
+        snprintf(reason, len, "logs in, and the run has no credentials (--no-login)");
+        return 1;
+    }
     for (size_t i = 0; i < s->ntags; i++)
         if (!strcmp(s->tags[i], "slow") && !(t->flags & RUN_F_SLOW)) {
             snprintf(reason, len, "tagged slow (run with --slow)");

@@ -189,6 +189,7 @@ START_TEST(profile_errors)
         {"host = x\ntimeout = 2h\n", "p.profile:2: timeout: expected a duration"},
         {"host = $P3S_SURELY_UNSET_VAR\n", "p.profile:1: \"$P3S_SURELY_UNSET_VAR\": the environment variable is not set"},
         {"host = x\x01\n", "p.profile:1: control character 0x01"},
+        {"host = x\nlogin = maybe\n", "p.profile:2: login: expected yes or no"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         run_profile p;
@@ -204,13 +205,14 @@ START_TEST(profile_errors)
     char err[512] = "";
     setenv("P3S_TEST_PORT", "1995", 1);
     const char *ok = "name = n\nhost = h\nport = $P3S_TEST_PORT\ntls = implicit\nverify = no\n"
-                     "disposable-mailbox = yes\ntimeout = 250ms\nproperty = x-y\n";
+                     "disposable-mailbox = yes\ntimeout = 250ms\nproperty = x-y\nlogin = no\n";
     ck_assert_int_eq(run_profile_parse(&p, "ok.profile", ok, strlen(ok), err, sizeof err), 0);
     ck_assert_uint_eq(p.port, 1995);
     ck_assert_int_eq(p.tls, RUN_TLS_IMPLICIT);
     ck_assert_int_eq(p.insecure, 1);
     ck_assert_int_eq(p.disposable, 1);
     ck_assert_uint_eq(p.timeout_ms, 250);
+    ck_assert_int_eq(p.no_login, 1);
     ck_assert_int_eq(run_profile_has(&p, "x-y"), 1);
     ck_assert_int_eq(run_profile_has(&p, "x-z"), 0);
     run_profile_free(&p);
