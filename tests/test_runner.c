@@ -4,6 +4,7 @@
  * hang or a crash. Also: profiles parse strictly with file:line errors. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +220,39 @@ START_TEST(profile_errors)
 }
 END_TEST
 
+/* Every profile in profiles/ loads (the Dovecot ones with stand-in values
+ * for the variables scripts/conformance-dovecot sets). */
+START_TEST(shipped_profiles_load)
+{
+    const char *src = getenv("P3S_SOURCE_DIR");
+    ck_assert_ptr_nonnull(src);
+    setenv("P3S_DOVECOT_PORT", "110", 1);
+    setenv("P3S_DOVECOT_TLS_PORT", "995", 1);
+    setenv("P3S_DOVECOT_DIR", "/nonexistent", 1);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/profiles", src);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 9 || strcmp(e->d_name + len - 8, ".profile"))
+            continue;
+        char path[8192], err[512] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        run_profile p;
+        run_profile_init(&p);
+        ck_assert_msg(run_profile_load(&p, path, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(p.builtin || (p.host && *p.host), "%s: no host", path);
+        run_profile_free(&p);
+        n++;
+    }
+    closedir(d);
+    ck_assert_uint_ge(n, 7); /* builtin, 3 x dovecot, gmail, outlook, qq */
+}
+END_TEST
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -292,6 +326,7 @@ static Suite *suite(void)
     tcase_add_test(t, drip);
     tcase_add_test(t, tls_failure);
     tcase_add_test(t, profile_errors);
+    tcase_add_test(t, shipped_profiles_load);
     tcase_add_test(t, expectations_overlay);
     suite_add_tcase(s, t);
     return s;
