@@ -13,8 +13,11 @@ int run_target_init(run_target *t, const run_profile *p, const char *user, const
 void run_target_free(run_target *t);
 
 /* Connect once, read the greeting, CAPA (after STLS when the profile says
- * stls), log in, STAT, QUIT: fills t->capa and t->messages. Everything it
- * sees goes into the run's notes only when something fails. 0 or -1. */
+ * stls), log in (not with no_login), STAT, QUIT: fills t->capa and
+ * t->messages. Everything it sees goes into the run's notes only when
+ * something fails. 0; -1 with err when the server answered wrongly or not
+ * at all; RUN_UNREACHABLE with err when no TCP connection could be made. */
+#define RUN_UNREACHABLE (-2)
 int run_discover(run_target *t, rp_run *r, char *err, size_t errlen);
 /* Copy the discovered capabilities and count from src. */
 void run_target_copy_discovery(run_target *dst, const run_target *src);

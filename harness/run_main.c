@@ -534,7 +534,8 @@ int run_server_main(int argc, char **argv)
     }
     if (rc == 0) {
         /* Discovery once: capabilities and message count decide SKIPs. */
-        if (run_discover(&targets[0], &run, err, sizeof err)) {
+        int dr = run_discover(&targets[0], &run, err, sizeof err);
+        if (dr) {
             fprintf(stderr, "pop3spec server: discovery: %s\n", err);
             rp_run_note(&run, err);
         }
@@ -546,6 +547,16 @@ int run_server_main(int argc, char **argv)
                    prof.insecure ? " (verification OFF)" : "", jobs, jobs > 1 ? "s" : "");
         for (size_t i = 0; i < ns; i++)
             run_cli_fill_case(rp_run_add(&run), &scen[i], "server");
+        if (dr == RUN_UNREACHABLE) {
+            /* Every scenario would wait for its own connect to fail (a
+             * minute and more each against a host that drops SYNs). */
+            char why[700];
+            snprintf(why, sizeof why, "not run: the target could not be reached (%s)", err);
+            for (size_t i = 0; i < run.ncases; i++)
+                rp_case_verdict(&run, &run.cases[i], RP_ERROR, 0, why, NULL, NULL);
+            if (!o.quiet)
+                printf("%s: every scenario is ERROR, none was run\n", target_name);
+        }
         work w = {targets, &prof, have_builtin ? &b : NULL};
         run_jobs rj;
         memset(&rj, 0, sizeof rj);
@@ -557,8 +568,10 @@ int run_server_main(int argc, char **argv)
         rj.quiet = o.quiet;
         rj.tty = isatty(1);
         rj.color = o.color == -1 ? rj.tty : o.color;
-        run_cli_catch_signals();
-        run_cli_run_jobs(&rj, jobs);
+        if (dr != RUN_UNREACHABLE) {
+            run_cli_catch_signals();
+            run_cli_run_jobs(&rj, jobs);
+        }
         run.duration_ms = (double)(nt_now_ms() - t0);
 
         /* Selection by --exclude-tag alone keeps the expectations of the

@@ -127,7 +127,7 @@ int run_discover(run_target *t, rp_run *r, char *err, size_t errlen)
     d.dl = nt_deadline(t->timeout_ms ? t->timeout_ms * 3 : 30000);
     d.c = nt_connect(t->host, t->port, d.dl, err, errlen);
     if (!d.c)
-        return -1;
+        return RUN_UNREACHABLE;
     int rc = -1;
     char line[1024];
     if (nt_buffer_init(&d.in, 4096, 65536))

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "nt.h"
 #include "p3t.h"
@@ -253,6 +256,65 @@ START_TEST(shipped_profiles_load)
 }
 END_TEST
 
+/* A target that cannot be reached (its listen queue is full, so SYNs are
+ * dropped and connects time out, as with a host that drops them): discovery
+ * fails to connect, and every scenario is ERROR at once instead of each
+ * waiting for its own connect to time out. */
+START_TEST(unreachable_target)
+{
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(lfd, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t al = sizeof a;
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(lfd, 0), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+    int fill[4];
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(200000);
+    char port[16], dir[] = "/tmp/p3s-unreach.XXXXXX", scen[4200];
+    snprintf(port, sizeof port, "%u", (unsigned)ntohs(a.sin_port));
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(scen, sizeof scen, "%s/scenarios/server", getenv("P3S_SOURCE_DIR"));
+    setenv("POP3SPEC_USER", "u", 1);
+    setenv("POP3SPEC_PASS", "secret-pw", 1);
+    char *argv[] = {"server", "--host", "127.0.0.1", "--port", port, "--timeout", "1s",
+                    "--quiet", "--scenarios", scen, "--report", dir, NULL};
+    int64_t t0 = nt_now_ms();
+    int rc = run_server_main(12, argv);
+    int64_t ms = nt_now_ms() - t0;
+    ck_assert_int_eq(rc, 3); /* harness/network errors only */
+    /* discovery's connect (3 x the 1 s timeout), not one per scenario */
+    ck_assert_msg(ms < 30000, "took %lld ms", (long long)ms);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/report.json", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char rep[1 << 20];
+    size_t n = fread(rep, 1, sizeof rep - 1, f);
+    rep[n] = 0;
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(rep, "\"PASS\":0,\"FAIL\":0,\"WARN\":0,\"INFO\":0,\"SKIP\":0,\"ERROR\":"));
+    ck_assert_ptr_nonnull(strstr(rep, "not run: the target could not be reached"));
+    ck_assert_ptr_null(strstr(rep, "secret-pw"));
+    const char *names[] = {"report.json", "junit.xml", "report.html"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+}
+END_TEST
+
 static void write_text(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -327,6 +389,7 @@ static Suite *suite(void)
     tcase_add_test(t, tls_failure);
     tcase_add_test(t, profile_errors);
     tcase_add_test(t, shipped_profiles_load);
+    tcase_add_test(t, unreachable_target);
     tcase_add_test(t, expectations_overlay);
     suite_add_tcase(s, t);
     return s;
