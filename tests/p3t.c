@@ -55,3 +55,20 @@ int p3t_run(Suite *s)
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+void p3t_poison(void *p, size_t n) { memset(p, 0xa5, n); }
+
+int p3t_is_poison(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        if (c[i] != 0xa5)
+            return 0;
+    return 1;
+}
+
+int p3t_slice_is(p3_slice s, const char *z)
+{
+    size_t n = strlen(z);
+    return s.n == n && (n == 0 || memcmp(s.p, z, n) == 0);
+}

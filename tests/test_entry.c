@@ -11,23 +11,6 @@
 
 #define ALL_LENIENT 0x7ffu
 
-static void poison(void *p, size_t n) { memset(p, 0xa5, n); }
-
-static int is_poison(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        if (c[i] != 0xa5)
-            return 0;
-    return 1;
-}
-
-static int slice_is(p3_slice s, const char *z)
-{
-    size_t n = strlen(z);
-    return s.n == n && (n == 0 || memcmp(s.p, z, n) == 0);
-}
-
 static p3_slice guarded(const char *s, size_t n) { return (p3_slice){p3t_guard(s, n), n}; }
 
 /* ---------------------------------------------------------------------------
@@ -39,12 +22,12 @@ static void list_ok(const char *z, unsigned flags, uint32_t msg, uint64_t octets
     uint32_t m = 0xdeadbeef;
     uint64_t o = 0xdeadbeef;
     p3_diag d;
-    poison(&d, sizeof d);
+    p3t_poison(&d, sizeof d);
     int r = p3_list_entry(guarded(z, strlen(z)), flags, &m, &o, &d);
     ck_assert_msg(r == 0, "\"%s\": %s at %zu", z, p3_errno_name(d.code), d.offset);
     ck_assert_uint_eq(m, msg);
     ck_assert_uint_eq(o, octets);
-    ck_assert(is_poison(&d, sizeof d));
+    ck_assert(p3t_is_poison(&d, sizeof d));
 }
 
 static void list_bad(const char *z, unsigned flags, p3_errno code, size_t offset)
@@ -126,14 +109,14 @@ static void uidl_ok_n(const char *s, size_t n, unsigned flags, uint32_t msg, siz
     uint32_t m = 0xdeadbeef;
     p3_slice uid = {NULL, 12345};
     p3_diag d;
-    poison(&d, sizeof d);
+    p3t_poison(&d, sizeof d);
     p3_slice line = guarded(s, n);
     int r = p3_uidl_entry(line, flags, &m, &uid, &d);
     ck_assert_msg(r == 0, "\"%.*s\": %s at %zu", (int)n, s, p3_errno_name(d.code), d.offset);
     ck_assert_uint_eq(m, msg);
     ck_assert_msg(uid.p == line.p + uoff && uid.n == ulen, "\"%.*s\": uid at %td len %zu",
                   (int)n, s, uid.p - line.p, uid.n);
-    ck_assert(is_poison(&d, sizeof d));
+    ck_assert(p3t_is_poison(&d, sizeof d));
 }
 
 static void uidl_ok(const char *z, unsigned flags, uint32_t msg, const char *uid)
@@ -344,21 +327,21 @@ static void capa_ok_n(const char *s, size_t n, unsigned flags, const char *tag,
 {
     p3_capa c;
     p3_diag d;
-    poison(&c, sizeof c);
-    poison(&d, sizeof d);
+    p3t_poison(&c, sizeof c);
+    p3t_poison(&d, sizeof d);
     int r = p3_capa_line(guarded(s, n), flags, &c, &d);
     ck_assert_msg(r == 0, "\"%.*s\": %s at %zu", (int)n, s, p3_errno_name(d.code), d.offset);
-    ck_assert_msg(slice_is(c.tag, tag), "\"%.*s\": tag \"%.*s\"", (int)n, s, (int)c.tag.n,
+    ck_assert_msg(p3t_slice_is(c.tag, tag), "\"%.*s\": tag \"%.*s\"", (int)n, s, (int)c.tag.n,
                   c.tag.p);
     ck_assert_uint_eq(c.nparams, nparams);
     for (unsigned i = 0; i < nparams; i++)
-        ck_assert_msg(slice_is(c.params[i], params[i]), "\"%.*s\": param %u \"%.*s\"", (int)n, s,
+        ck_assert_msg(p3t_slice_is(c.params[i], params[i]), "\"%.*s\": param %u \"%.*s\"", (int)n, s,
                       i, (int)c.params[i].n, c.params[i].p);
     /* Only the params in use are written. */
-    ck_assert(is_poison(&c.params[nparams], (P3_MAX_CAPA_PARAMS - nparams) * sizeof c.params[0]));
+    ck_assert(p3t_is_poison(&c.params[nparams], (P3_MAX_CAPA_PARAMS - nparams) * sizeof c.params[0]));
     ck_assert_msg(c.lenient == lenient, "\"%.*s\": lenient %#x want %#x", (int)n, s, c.lenient,
                   lenient);
-    ck_assert(is_poison(&d, sizeof d));
+    ck_assert(p3t_is_poison(&d, sizeof d));
 }
 
 #define CAPA_OK(z, flags, tag, lenient, ...)                                                     \
@@ -372,13 +355,13 @@ static void capa_bad_n(const char *s, size_t n, unsigned flags, p3_errno code, s
 {
     p3_capa c;
     p3_diag d;
-    poison(&c, sizeof c);
+    p3t_poison(&c, sizeof c);
     int r = p3_capa_line(guarded(s, n), flags, &c, &d);
     ck_assert_msg(r == P3_ERROR, "\"%.*s\": accepted", (int)n, s);
     ck_assert_msg(d.code == code && d.offset == offset && d.skip == 0,
                   "\"%.*s\": got %s at %zu, want %s at %zu", (int)n, s, p3_errno_name(d.code),
                   d.offset, p3_errno_name(code), offset);
-    ck_assert(is_poison(&c, sizeof c));
+    ck_assert(p3t_is_poison(&c, sizeof c));
 }
 
 static void capa_bad(const char *z, unsigned flags, p3_errno code, size_t offset)

@@ -144,15 +144,6 @@ typedef struct trace {
 } trace;
 
 
-static int is_poison(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        if (c[i] != 0xa5)
-            return 0;
-    return 1;
-}
-
 #define MSG_POISON 0xdeadbeefu
 #define OCT_POISON 0xfeedfacecafef00dull
 
@@ -188,12 +179,12 @@ static void drive(mlo_fn fn, int kind, const char *in, size_t n, unsigned flags,
         uint64_t oct = OCT_POISON;
         p3_slice uid = {NULL, 12345};
         p3_diag dg;
-        memset(&dg, 0xa5, sizeof dg);
+        p3t_poison(&dg, sizeof dg);
         const p3_ml before = d;
         ssize_t r = fn(kind, &d, flags, buf, len, &msg, &oct, &uid, nodiag ? NULL : &dg, &extra);
         const int out_untouched =
             msg == MSG_POISON && oct == OCT_POISON && uid.p == NULL && uid.n == 12345;
-        const int diag_untouched = is_poison(&dg, sizeof dg);
+        const int diag_untouched = p3t_is_poison(&dg, sizeof dg);
 
         if (r == P3_NEED_MORE) {
             /* nothing consumed, nothing written */
@@ -278,7 +269,7 @@ static void drive(mlo_fn fn, int kind, const char *in, size_t n, unsigned flags,
             }
             const p3_ml after = d;
             p3_diag dg2;
-            memset(&dg2, 0xa5, sizeof dg2);
+            p3t_poison(&dg2, sizeof dg2);
             ssize_t r2 =
                 fn(kind, &d, flags, buf, len, &msg, &oct, &uid, nodiag ? NULL : &dg2, &extra);
             REQ(r2 == P3_ERROR);

@@ -14,23 +14,6 @@
  * page: a read of buf[len] faults.
  */
 
-static void poison(void *p, size_t n) { memset(p, 0xa5, n); }
-
-static int is_poison(const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++)
-        if (c[i] != 0xa5)
-            return 0;
-    return 1;
-}
-
-static int slice_is(p3_slice s, const char *z)
-{
-    size_t n = strlen(z);
-    return s.n == n && (n == 0 || memcmp(s.p, z, n) == 0);
-}
-
 static ssize_t parse_guarded(const char *s, size_t n, unsigned flags, p3_status *st, p3_diag *d)
 {
     const char *g = p3t_guard(s, n);
@@ -43,12 +26,12 @@ static void check_prefixes(const char *s, size_t n, unsigned flags)
     for (size_t k = 0; k < n; k++) {
         p3_status st;
         p3_diag d;
-        poison(&st, sizeof st);
-        poison(&d, sizeof d);
+        p3t_poison(&st, sizeof st);
+        p3t_poison(&d, sizeof d);
         ssize_t r = parse_guarded(s, k, flags, &st, &d);
         ck_assert_msg(r == P3_NEED_MORE, "prefix %zu of \"%.*s\": got %zd", k, (int)n, s, r);
-        ck_assert(is_poison(&st, sizeof st));
-        ck_assert(is_poison(&d, sizeof d));
+        ck_assert(p3t_is_poison(&st, sizeof st));
+        ck_assert(p3t_is_poison(&d, sizeof d));
     }
 }
 
@@ -66,12 +49,12 @@ static void check_status(const p3_status *st, const char *base, size_t linelen, 
     ck_assert_msg(st->kind == w.kind, "%s: kind %d", what, st->kind);
     ck_assert_msg(st->code_kind == w.rc, "%s: code_kind %d want %d", what, st->code_kind, w.rc);
     if (w.code) {
-        ck_assert_msg(slice_is(st->code, w.code), "%s: code \"%.*s\"", what, (int)st->code.n,
+        ck_assert_msg(p3t_slice_is(st->code, w.code), "%s: code \"%.*s\"", what, (int)st->code.n,
                       st->code.p);
     } else {
         ck_assert_msg(st->code.n == 0 && st->code.p == NULL, "%s: unexpected code", what);
     }
-    ck_assert_msg(slice_is(st->text, w.text), "%s: text \"%.*s\" want \"%s\"", what,
+    ck_assert_msg(p3t_slice_is(st->text, w.text), "%s: text \"%.*s\" want \"%s\"", what,
                   (int)st->text.n, st->text.p, w.text);
     ck_assert_msg(st->line.p == base && st->line.n == linelen, "%s: line %zu want %zu", what,
                   st->line.n, linelen);
@@ -94,12 +77,12 @@ static void accept_n(const char *s, size_t n, unsigned flags, struct want w)
 
     p3_status st;
     p3_diag d;
-    poison(&d, sizeof d);
+    p3t_poison(&d, sizeof d);
     const char *g = p3t_guard(s, n);
     ssize_t r = p3_status_parse(g, n, flags, &st, &d);
     ck_assert_msg(r == (ssize_t)n, "\"%.*s\": got %zd want %zu (diag %s at %zu)", (int)n, s, r, n,
                   r == P3_ERROR ? p3_errno_name(d.code) : "-", d.offset);
-    ck_assert_msg(is_poison(&d, sizeof d), "diag written on success");
+    ck_assert_msg(p3t_is_poison(&d, sizeof d), "diag written on success");
     check_status(&st, g, linelen, w, s);
 
     char *more = malloc(n + 12);
@@ -125,13 +108,13 @@ static void reject_n(const char *s, size_t n, unsigned flags, p3_errno code, siz
         check_prefixes(s, n, flags);
     p3_status st;
     p3_diag d;
-    poison(&st, sizeof st);
+    p3t_poison(&st, sizeof st);
     ssize_t r = parse_guarded(s, n, flags, &st, &d);
     ck_assert_msg(r == P3_ERROR, "\"%.*s\": got %zd want error", (int)n, s, r);
     ck_assert_msg(d.code == code && d.offset == offset && d.skip == skip,
                   "\"%.*s\": got %s at %zu skip %zu, want %s at %zu skip %zu", (int)n, s,
                   p3_errno_name(d.code), d.offset, d.skip, p3_errno_name(code), offset, skip);
-    ck_assert(is_poison(&st, sizeof st));
+    ck_assert(p3t_is_poison(&st, sizeof st));
 }
 
 /* Errors judged on the octet itself, before the line end is seen. */
@@ -538,7 +521,7 @@ START_TEST(line_limit)
     const char *g = p3t_guard(s, 10000);
     p3_status st;
     ck_assert_int_eq(p3_status_parse(g, 10000, P3_LENIENT_LONG_LINE, &st, NULL), 10000);
-    ck_assert(slice_is(st.text, text));
+    ck_assert(p3t_slice_is(st.text, text));
     ck_assert_uint_eq(st.lenient, P3_LENIENT_LONG_LINE);
     ck_assert_int_eq(p3_status_parse(g, 9999, P3_LENIENT_LONG_LINE, &st, NULL), P3_NEED_MORE);
     free(text);
@@ -577,11 +560,11 @@ static void ts_ok(const char *z, unsigned flags, const char *want)
     p3_status st = greet(z, flags);
     p3_slice ts;
     p3_diag d;
-    poison(&d, sizeof d);
+    p3t_poison(&d, sizeof d);
     ck_assert_int_eq(p3_greeting_timestamp(&st, &ts, &d), 1);
-    ck_assert_msg(slice_is(ts, want), "\"%s\": ts \"%.*s\"", z, (int)ts.n, ts.p);
+    ck_assert_msg(p3t_slice_is(ts, want), "\"%s\": ts \"%.*s\"", z, (int)ts.n, ts.p);
     ck_assert(ts.p >= st.line.p && ts.p + ts.n <= st.line.p + st.line.n);
-    ck_assert(is_poison(&d, sizeof d));
+    ck_assert(p3t_is_poison(&d, sizeof d));
 }
 
 static void ts_none(const char *z, unsigned flags)
@@ -589,11 +572,11 @@ static void ts_none(const char *z, unsigned flags)
     p3_status st = greet(z, flags);
     p3_slice ts;
     p3_diag d;
-    poison(&ts, sizeof ts);
-    poison(&d, sizeof d);
+    p3t_poison(&ts, sizeof ts);
+    p3t_poison(&d, sizeof d);
     ck_assert_int_eq(p3_greeting_timestamp(&st, &ts, &d), 0);
-    ck_assert(is_poison(&ts, sizeof ts));
-    ck_assert(is_poison(&d, sizeof d));
+    ck_assert(p3t_is_poison(&ts, sizeof ts));
+    ck_assert(p3t_is_poison(&d, sizeof d));
 }
 
 static void ts_bad(const char *z, unsigned flags, size_t offset)
@@ -601,11 +584,11 @@ static void ts_bad(const char *z, unsigned flags, size_t offset)
     p3_status st = greet(z, flags);
     p3_slice ts;
     p3_diag d;
-    poison(&ts, sizeof ts);
+    p3t_poison(&ts, sizeof ts);
     ck_assert_int_eq(p3_greeting_timestamp(&st, &ts, &d), P3_ERROR);
     ck_assert_msg(d.code == P3_E_TIMESTAMP && d.offset == offset && d.skip == 0,
                   "\"%s\": %s at %zu, want at %zu", z, p3_errno_name(d.code), d.offset, offset);
-    ck_assert(is_poison(&ts, sizeof ts));
+    ck_assert(p3t_is_poison(&ts, sizeof ts));
 }
 
 START_TEST(timestamps)
@@ -663,12 +646,12 @@ static void stat_ok(const char *z, unsigned flags, uint32_t count, uint64_t octe
     uint32_t c = 0xdeadbeef;
     uint64_t o = 0xdeadbeef;
     p3_diag d;
-    poison(&d, sizeof d);
+    p3t_poison(&d, sizeof d);
     ck_assert_msg(p3_stat_text(t, flags, &c, &o, &d) == 0, "\"%s\": %s at %zu", z,
                   p3_errno_name(d.code), d.offset);
     ck_assert_uint_eq(c, count);
     ck_assert_uint_eq(o, octets);
-    ck_assert(is_poison(&d, sizeof d));
+    ck_assert(p3t_is_poison(&d, sizeof d));
 }
 
 static void stat_bad(const char *z, unsigned flags, p3_errno code, size_t offset)
