@@ -18,8 +18,10 @@
  * Scalar reference: the definitions in p3_scan.h, literally.
  *
  * In the libFuzzer build (P3_SCALAR_NOCOV) it carries no coverage hooks:
- * there it is the oracle the SIMD paths are compared with (fuzz_simd,
- * fuzz_ml_entry), never the code x86-64 runs, and its per-octet tests under
+ * there it is mainly the oracle the SIMD paths are compared with
+ * (fuzz_simd, fuzz_ml_entry); on x86-64 the dispatch runs it only for
+ * lengths under 8 (special, eol) and for the tail of the SSE2 and AVX2 body
+ * scans, whose callers keep their hooks. Its per-octet tests under
  * trace-cmp took over half of fuzz_simd's time.
  */
 #if defined(P3_SCALAR_NOCOV) && defined(__clang__)
