@@ -127,7 +127,7 @@ START_TEST(special_every_position)
      * position (and none), the octet varying over the class boundaries. */
     static const unsigned char bad[] = {0x00, 0x0a, 0x0d, 0x1f, 0x7f, 0x80, 0xff, 0x09, 0x01, 0xc3};
     static const unsigned char good[] = {0x20, 0x7e, 'A', '.', '~', ' '};
-    char buf[320];
+    char buf[320] = {0}; /* n = 0 passes it unwritten */
     for (size_t n = 0; n <= 300; n++) {
         for (size_t pos = 0; pos <= n; pos++) {
             for (size_t i = 0; i < n; i++)
