@@ -500,9 +500,11 @@ __attribute__((target("avx2"))) static p3_mask128 nongraph_avx2(const char *p, s
  */
 /* clang 14 crashes in its back end ("Cannot emit physreg copy instruction",
  * llvm/llvm-project#60442) on these functions when -fsanitize=pointer-overflow
- * is on together with ASan (AFL_USE_ASAN=1 AFL_USE_UBSAN=1, or -Os): that one
- * check is left out of them there. ASan still checks every access, and the
- * scalar oracle and the fuzz targets cover their pointer arithmetic. */
+ * is on together with ASan: plain -fsanitize=address,undefined at -O1..-O3
+ * (UBSan's default recover mode), and at -Os also with
+ * -fno-sanitize-recover. That one check is left out of them there; ASan
+ * still checks every access, and the fuzz targets check them against the
+ * scalar scan. scripts/compile-matrix tries every such combination. */
 #if defined(__clang__) && __clang_major__ < 15
 #define P3_AVX512_NOSAN __attribute__((no_sanitize("pointer-overflow")))
 #else
