@@ -63,6 +63,31 @@ static p3_mask128 ref_nongraph(const char *p, size_t n)
     return m;
 }
 
+/* p3_scan_body_dots (current implementation) against ref_body: each
+ * recorded dot is the event ref_body finds next, from where the one
+ * before left off, and a stuffed dot (line start, then data); the
+ * returned index is the event after the last one, and *lf counts the LFs
+ * before it. Returns how many dots were recorded. */
+static size_t check_dots(const char *p, size_t n, unsigned char prev, size_t dcap)
+{
+    size_t dots[20], nd = 99, lf = 99999, pos = 0, total = 0, rlf;
+    size_t k = p3_scan_body_dots(p, n, prev, &lf, dots, dcap, &nd);
+    ck_assert_uint_le(nd, dcap);
+    unsigned char pv = prev;
+    for (size_t t = 0; t < nd; t++) {
+        size_t e = pos + ref_body(p + pos, n - pos, pv, &rlf);
+        total += rlf;
+        ck_assert_uint_eq(dots[t], e);
+        ck_assert(e + 1 < n && p[e] == '.' && (e ? (unsigned char)p[e - 1] : prev) == '\n');
+        ck_assert(p[e + 1] != '\r' && p[e + 1] != '\n');
+        pos = e + 1;
+        pv = '.';
+    }
+    ck_assert_uint_eq(k, pos + ref_body(p + pos, n - pos, pv, &rlf));
+    ck_assert_uint_eq(lf, total + rlf);
+    return nd;
+}
+
 /* Runs every available implementation on p[0..n) and checks all the scans
  * against the references. */
 static void check_all(const char *p, size_t n)
@@ -88,6 +113,8 @@ static void check_all(const char *p, size_t n)
             ck_assert_uint_eq(p3_scan_body_lf(p, n, prevs[j], &lf), rb);
             ck_assert_uint_eq(lf, rlf);
             ck_assert_uint_eq(p3_scan_body(p, n, prevs[j]), rb);
+            static const size_t dcaps[] = {0, 1, 2, 16};
+            check_dots(p, n, prevs[j], dcaps[(n + j) % 4]);
         }
     }
     p3_impl_set(P3_IMPL_AUTO);
@@ -303,6 +330,65 @@ START_TEST(long_clean)
 }
 END_TEST
 
+/* The scan past stuffed dots: lines of text with a stuffed dot now and
+ * then, at every offset within the 128-octet rounds and across runs, with
+ * and without something else (a terminator-like ".\r\n", ".\n", a bare
+ * CR or LF) later on, every implementation against the oracle. The AVX-512
+ * scan must really go past them (it records as many as there is room for;
+ * the others may record none). */
+START_TEST(body_dots)
+{
+    static char buf[24000];
+    for (int iter = 0; iter < 400; iter++) {
+        size_t n = 300 + (size_t)(next() % (sizeof buf - 300)), i = 0, ndots = 0;
+        size_t every = 1 + (size_t)(next() % 12); /* a dot on every k-th line */
+        size_t line = 0;
+        while (i < n) {
+            size_t len = (size_t)(next() % 90);
+            if (i + len + 2 > n)
+                len = n - i >= 2 ? n - i - 2 : 0;
+            for (size_t c = 0; c < len && i + c < n; c++)
+                buf[i + c] = (char)('A' + (i + c) % 26);
+            if (len >= 2 && ++line % every == 0 && i >= 64) {
+                buf[i] = '.';
+                buf[i + 1] = next() % 3 ? (char)('a' + line % 26) : '.';
+                ndots++;
+            }
+            i += len;
+            if (i < n)
+                buf[i++] = '\r';
+            if (i < n)
+                buf[i++] = '\n';
+        }
+        size_t bad = n, mode = (size_t)(next() % 5);
+        if (mode && n > 400) { /* something that is not a stuffed dot, late */
+            bad = n / 2 + (size_t)(next() % (n / 2 - 3));
+            if (mode == 1)
+                buf[bad] = '\n';
+            else if (mode == 2)
+                buf[bad] = '\r';
+            else {
+                buf[bad] = '\n';
+                buf[bad + 1] = '.';
+                buf[bad + 2] = mode == 3 ? '\r' : '\n';
+            }
+        }
+        const char *p = p3t_guard(buf, n);
+        for (size_t k = 0; k < NIMPL; k++) {
+            if (!p3_impl_available(impls[k]))
+                continue;
+            p3_impl_set(impls[k]);
+            size_t got = check_dots(p, n, '\n', 16);
+            check_dots(p, n, 'x', (size_t)(next() % 18));
+            check_dots(buf + 1, n - 1, '\r', 3);
+            if (impls[k] == P3_IMPL_AVX512 && mode == 0 && ndots >= 40 && every == 1)
+                ck_assert_uint_eq(got, 16);
+        }
+        p3_impl_set(P3_IMPL_AUTO);
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("scan");
@@ -315,6 +401,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, body_long_counts);
     tcase_add_test(tc, random_inputs);
     tcase_add_test(tc, long_clean);
+    tcase_add_test(tc, body_dots);
     suite_add_tcase(s, tc);
     return s;
 }

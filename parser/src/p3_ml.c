@@ -112,9 +112,20 @@ ssize_t p3_ml_body(p3_ml *d, const char *buf, size_t len, p3_slice *out, size_t 
             break;
         size_t seg = i;
         for (;;) {
-            size_t lf;
-            size_t k = i + p3_scan_body_lf(buf + i, len - i, prev, &lf);
+            /* Stuffed dots the scan went past: each ends a slice. One slot
+             * of out[] stays free for the slice that ends where it stopped. */
+            size_t lf, nd, dots[16], room = cap - no - (no < cap);
+            size_t k = i + p3_scan_body_dots(buf + i, len - i, prev, &lf, dots,
+                                             room < 16 ? room : 16, &nd);
             d->lines += lf;
+            for (size_t t = 0; t < nd; t++) {
+                size_t at = i + dots[t];
+                out[no].p = buf + seg;
+                out[no++].n = at - seg;
+                octets += at - seg;
+                seg = at + 1;
+            }
+            d->stuffed += nd;
             if (k == len) {
                 out[no].p = buf + seg;
                 out[no++].n = len - seg;

@@ -589,12 +589,46 @@ P3_AVX512 static inline __mmask64 body_ev512(__m512i v, __m512i vp, __mmask64 kl
     return _kor_mask64(_kxor_mask64(kl, kcr), sol);
 }
 
+/* The LF octets of q[from..to), from a multiple of 64, to > from: the
+ * count up to an event inside a run (the run's count went past it). */
+P3_AVX512 static size_t lf_between(const char *q, size_t from, size_t to)
+{
+    size_t c = 0;
+    for (size_t j = from; j < to; j += 64) {
+        uint64_t l = _cvtmask64_u64(
+            _mm512_cmpeq_epi8_mask(_mm512_load_si512((const void *)(q + j)), _mm512_set1_epi8('\n')));
+        c += (size_t)__builtin_popcountll(to - j >= 64 ? l : l & ~(~0ull << (to - j)));
+    }
+    return c;
+}
+
+/* The events of the 128-octet round at q + j (j >= 64, all of it below
+ * the end) as two 64-bit masks, octet-exact: VEX compares and vpmovmskb,
+ * which this core runs beside each other (compares into mask registers
+ * and moves out of them would cost about twice as long). */
+P3_AVX512VL static inline void round_events(const char *q, size_t j, uint64_t *e0, uint64_t *e1)
+{
+    const __m256i wlf = _mm256_set1_epi8('\n'), wcr = _mm256_set1_epi8('\r'),
+                  wdot = _mm256_set1_epi8('.');
+    uint32_t m[4];
+    for (int h = 0; h < 4; h++) {
+        __m256i a = _mm256_load_si256((const void *)(q + j + 32 * h));
+        __m256i ap = _mm256_loadu_si256((const void *)(q + j + 32 * h - 1));
+        __m256i x = _mm256_xor_si256(_mm256_cmpeq_epi8(a, wlf), _mm256_cmpeq_epi8(ap, wcr));
+        __m256i d = _mm256_and_si256(_mm256_cmpeq_epi8(ap, wlf), _mm256_cmpeq_epi8(a, wdot));
+        m[h] = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(x, d));
+    }
+    *e0 = m[0] | (uint64_t)m[1] << 32;
+    *e1 = m[2] | (uint64_t)m[3] << 32;
+}
+
 /* The blocks are aligned to 64 octets (a block's own load never straddles
  * two cache lines; only its load from one octet before does). The first
  * block is q = p rounded down, loaded with the octets before p and at or
  * after p + n masked off (masked-off lanes are not read and read as 0x00);
  * its previous octets come from the masks, prev at the lane of p. */
-P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char prev, size_t *lf)
+P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char prev, size_t *lf,
+                                       size_t *dots, size_t dcap, size_t *nd)
 {
     const __m512i vlf = _mm512_set1_epi8('\n');
     const size_t mis = (size_t)((uintptr_t)p & 63);
@@ -608,6 +642,8 @@ P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char pre
     uint64_t pcr = c << 1 | (uint64_t)(prev == '\r') << mis;
     uint64_t plf = l << 1 | (uint64_t)(prev == '\n') << mis;
     uint64_t ev = ((l ^ pcr) | (plf & d)) & k;
+    size_t got = 0;
+    *nd = 0;
     if (ev)
         return body_hit(0, ev, l, 0, lf) - mis;
     size_t count = (size_t)__builtin_popcountll(l), i = 64;
@@ -615,12 +651,27 @@ P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char pre
      * compares into vectors (4 a cycle on Zen 4, against 1 a cycle for a
      * 64-octet compare into a mask): per vector, LF, CR before, and the two
      * word alignments of "\n." folded by ternary logic, one vptest a round.
-     * The LF count runs in byte lanes (at most 4 a round, 63 rounds). */
+     * The LF count runs in byte lanes (at most 4 a round, 63 rounds).
+     * A round with an event does not leave the loop: vptest's result is
+     * shifted into a word of bits, one per round, and the rounds with an
+     * event are looked at after a run of rounds. A branch that left the loop
+     * at each event would be mispredicted at each one, and from DRAM that
+     * also throws away the loads the core had started past it: W1 has a
+     * line-start dot every ~3.6 KiB and lost 10-17 % of its rate to them.
+     * Stuffed dots are recorded and the scan goes on. The first run after
+     * the entry is 2 rounds, so that a caller who meets an event every few
+     * octets (lenient bare LFs, say) is not made to scan a long run past
+     * each; later runs are 63 rounds. */
+    size_t run = 2 * 128;
     while (i + 128 <= end) {
+        const size_t start = i, before = count;
+        const size_t stop = end - i >= run ? i + run : end - ((end - i) & 127);
+        run = 63 * 128;
         const __m256i wlf = _mm256_set1_epi8('\n'), wcr = _mm256_set1_epi8('\r'),
                       wdot = _mm256_set1_epi16(0x2E0A); /* "\n." */
-        __m256i acc = _mm256_setzero_si256();
-        size_t stop = end - i >= 63 * 128 ? i + 63 * 128 : end - ((end - i) & 127);
+        const __m256i zero = _mm256_setzero_si256();
+        __m256i acc = zero;
+        uint64_t quiet = 0; /* a bit per round, the first one highest: 1 = no event */
         for (; i < stop; i += 128) {
             __m256i lv[4], e[4], dv[4];
             for (int h = 0; h < 4; h++) {
@@ -639,31 +690,45 @@ P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char pre
             __m256i t1 = _mm256_ternarylogic_epi32(e[0], e[1], e[2], 0xFE);
             __m256i t2 = _mm256_ternarylogic_epi32(e[3], dv[0], dv[1], 0xFE);
             __m256i t = _mm256_ternarylogic_epi32(t1, t2, _mm256_or_si256(dv[2], dv[3]), 0xFE);
-            if (!_mm256_testz_si256(t, t)) {
-                __m256i s8 = _mm256_sad_epu8(acc, _mm256_setzero_si256());
-                count += (size_t)_mm256_extract_epi64(s8, 0) + (size_t)_mm256_extract_epi64(s8, 1) +
-                         (size_t)_mm256_extract_epi64(s8, 2) + (size_t)_mm256_extract_epi64(s8, 3);
-                for (size_t j = i; j < i + 128; j += 64) {
-                    __m512i v2 = _mm512_load_si512((const void *)(q + j));
-                    __mmask64 l2 = _mm512_cmpeq_epi8_mask(v2, vlf);
-                    uint64_t ev2 =
-                        body_ev512(v2, _mm512_loadu_si512((const void *)(q + j - 1)), l2);
-                    if (ev2)
-                        return body_hit(j, ev2, l2, count, lf) - mis;
-                    count += (size_t)__builtin_popcountll(l2);
-                }
-                /* not reached: the vector test is exact */
-                i += 128;
-                acc = _mm256_setzero_si256();
-                continue;
-            }
+            /* vptest's CF is "t is zero", shifted in by adc: the same two
+             * instructions as a test and a branch (from the intrinsic,
+             * compilers make four) */
+            __asm__("vptest %[t], %[z]\n\tadc %[b], %[b]"
+                    : [b] "+r"(quiet)
+                    : [t] "x"(t), [z] "x"(zero)
+                    : "cc");
             acc = _mm256_sub_epi8(
                 acc, _mm256_add_epi8(_mm256_add_epi8(lv[0], lv[1]), _mm256_add_epi8(lv[2], lv[3])));
         }
-        __m256i s8 = _mm256_sad_epu8(acc, _mm256_setzero_si256());
+        __m256i s8 = _mm256_sad_epu8(acc, zero);
         count += (size_t)_mm256_extract_epi64(s8, 0) + (size_t)_mm256_extract_epi64(s8, 1) +
                  (size_t)_mm256_extract_epi64(s8, 2) + (size_t)_mm256_extract_epi64(s8, 3);
+        const unsigned rounds = (unsigned)((stop - start) >> 7); /* 1 to 63 */
+        uint64_t evr = ~quiet & ((1ull << rounds) - 1);
+        /* Each round with an event, in order: its stuffed dots recorded
+         * while there is room; anything else is where the scan stops. */
+        while (evr) {
+            unsigned top = 63u - (unsigned)__builtin_clzll(evr);
+            size_t j = start + 128 * (size_t)(rounds - 1 - top);
+            uint64_t e[2];
+            evr &= ~(1ull << top);
+            round_events(q, j, &e[0], &e[1]);
+            for (int h = 0; h < 2; h++) {
+                for (uint64_t m = e[h]; m; m &= m - 1) {
+                    size_t at = j + 64 * (size_t)h + (size_t)_tzcnt_u64(m);
+                    if (q[at - 1] == '\n' && q[at] == '.' && at + 1 < end && q[at + 1] != '\r' &&
+                        q[at + 1] != '\n' && got < dcap) {
+                        dots[got++] = at - mis;
+                        continue;
+                    }
+                    *lf = before + lf_between(q, start, at);
+                    *nd = got;
+                    return at - mis;
+                }
+            }
+        }
     }
+    *nd = got;
     for (; i < end; i += 64) {
         k = tail_mask(end - i);
         v = _mm512_maskz_loadu_epi8(k, q + i);
@@ -676,8 +741,12 @@ P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char pre
     *lf = count;
     return n;
 }
-/* Masked-off lanes read as 0x00, which is no VCHAR: the positions from n
- * up come out set with no branch on n. */
+
+P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char prev, size_t *lf)
+{
+    size_t nd;
+    return bodyd_avx512(p, n, prev, lf, NULL, 0, &nd);
+}
 P3_AVX512 static p3_mask128 nongraph_avx512(const char *p, size_t n)
 {
     const __m512i lo = _mm512_set1_epi8(0x21), span = _mm512_set1_epi8(0x7e - 0x21);
@@ -696,24 +765,46 @@ P3_AVX512 static p3_mask128 nongraph_avx512(const char *p, size_t n)
  * one indirect call with no "initialised yet?" test. Concurrent first calls
  * all store the same pointer.
  */
-static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
-                                           eol_scalar, eolidx_scalar, nongraph_scalar};
+/* The implementations that record no stuffed dots (allowed by the
+ * contract): the first event, whatever it is, ends the scan. */
+#define P3_BODYD_NONE(fn)                                                                      \
+    static size_t fn##_d(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,  \
+                         size_t dcap, size_t *nd)                                                \
+    {                                                                                            \
+        (void)dots;                                                                              \
+        (void)dcap;                                                                              \
+        *nd = 0;                                                                                 \
+        return fn(p, n, prev, lf);                                                               \
+    }
+P3_BODYD_NONE(body_scalar)
 #if P3_X86
-static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, eol_sse2,
-                                         eolidx_sse2, nongraph_sse2};
-static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, eol_avx2,
-                                         eolidx_avx2, nongraph_avx2};
+P3_BODYD_NONE(body_sse2)
+P3_BODYD_NONE(body_avx2)
+#endif
+
+static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
+                                           body_scalar_d, eol_scalar, eolidx_scalar,
+                                           nongraph_scalar};
+#if P3_X86
+static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, body_sse2_d,
+                                         eol_sse2, eolidx_sse2, nongraph_sse2};
+static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, body_avx2_d,
+                                         eol_avx2, eolidx_avx2, nongraph_avx2};
 static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
-                                           eol_avx512, eolidx_avx512, nongraph_avx512};
+                                           bodyd_avx512, eol_avx512, eolidx_avx512,
+                                           nongraph_avx512};
 #endif
 
 static size_t special_resolve(const char *p, size_t n);
 static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
+static size_t bodyd_resolve(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
+                            size_t dcap, size_t *nd);
 static size_t eol_resolve(const char *p, size_t n);
 static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx);
 static p3_mask128 nongraph_resolve(const char *p, size_t n);
-static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO, special_resolve, body_resolve,
-                                            eol_resolve, eolidx_resolve, nongraph_resolve};
+static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO,   special_resolve, body_resolve,
+                                            bodyd_resolve,  eol_resolve,     eolidx_resolve,
+                                            nongraph_resolve};
 
 _Atomic(const struct p3_scan_ops *) p3_scan_cur = &ops_resolve;
 
@@ -781,6 +872,11 @@ static size_t special_resolve(const char *p, size_t n) { return resolve()->speci
 static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf)
 {
     return resolve()->body(p, n, prev, lf);
+}
+static size_t bodyd_resolve(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
+                            size_t dcap, size_t *nd)
+{
+    return resolve()->bodyd(p, n, prev, lf, dots, dcap, nd);
 }
 static size_t eol_resolve(const char *p, size_t n) { return resolve()->eol(p, n); }
 static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx)

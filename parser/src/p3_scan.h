@@ -26,6 +26,8 @@ struct p3_scan_ops {
     int impl; /* p3_impl */
     size_t (*special)(const char *p, size_t n);
     size_t (*body)(const char *p, size_t n, unsigned char prev, size_t *lf);
+    size_t (*bodyd)(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
+                    size_t dcap, size_t *nd);
     size_t (*eol)(const char *p, size_t n);
     size_t (*eolidx)(const char *p, size_t n, uint16_t *idx);
     p3_mask128 (*nongraph)(const char *p, size_t n);
@@ -60,6 +62,21 @@ static inline size_t p3_scan_body(const char *p, size_t n, unsigned char prev)
 static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf)
 {
     return p3_scan_ops_now()->body(p, n, prev, lf);
+}
+
+/* p3_scan_body_lf that may go on past stuffed dots: positions d with
+ * prev(d) == '\n', p[d] == '.', d + 1 < n and p[d + 1] neither '\r' nor
+ * '\n' (a dot the decoder removes before it reads data again). The dots
+ * it goes past are written to dots[0..*nd), at most dcap of them (dots may
+ * be NULL when dcap is 0): the first is where p3_scan_body_lf(p, n, prev)
+ * stops, each next one where it stops when called again from the dot
+ * before + 1. The returned index is where that chain stops next, and *lf
+ * counts the LFs before it. How many dots an implementation goes past is
+ * its own choice (none is allowed), so callers see one behaviour. */
+static inline size_t p3_scan_body_dots(const char *p, size_t n, unsigned char prev, size_t *lf,
+                                       size_t *dots, size_t dcap, size_t *nd)
+{
+    return p3_scan_ops_now()->bodyd(p, n, prev, lf, dots, dcap, nd);
 }
 
 /* Index of the first '\r' or '\n' in p[0..n), or n. */
