@@ -603,9 +603,9 @@ P3_AVX512 static size_t lf_between(const char *q, size_t from, size_t to)
 }
 
 /* The events of the 128-octet round at q + j (j >= 64, all of it below
- * the end) as two 64-bit masks, octet-exact: VEX compares and vpmovmskb,
- * which this core runs beside each other (compares into mask registers
- * and moves out of them would cost about twice as long). */
+ * the end) as two 64-bit masks, octet-exact. VEX compares and vpmovmskb:
+ * on this core a 64-octet compare into a mask register runs once a cycle
+ * and a move out of one every other cycle (bench/README.md). */
 P3_AVX512VL static inline void round_events(const char *q, size_t j, uint64_t *e0, uint64_t *e1)
 {
     const __m256i wlf = _mm256_set1_epi8('\n'), wcr = _mm256_set1_epi8('\r'),
@@ -656,8 +656,9 @@ P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char pr
      * shifted into a word of bits, one per round, and the rounds with an
      * event are looked at after a run of rounds. A branch that left the loop
      * at each event would be mispredicted at each one, and from DRAM that
-     * also throws away the loads the core had started past it: W1 has a
-     * line-start dot every ~3.6 KiB and lost 10-17 % of its rate to them.
+     * also throws away the loads the core had started past it: text with
+     * W1's line-start dots (one every ~3.6 KiB) lost 10-17 % of its rate
+     * to them.
      * Stuffed dots are recorded and the scan goes on. The first run after
      * the entry is 2 rounds, so that a caller who meets an event every few
      * octets (lenient bare LFs, say) is not made to scan a long run past
