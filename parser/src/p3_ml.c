@@ -1,7 +1,8 @@
 /* Multi-line data (RFC 1939 section 3). The body decoder is a small state
- * machine that lets p3_scan_body jump over everything but the few octets that
- * matter: in well-formed data that is only a dot at the start of a line, so a
- * 16 KiB chunk usually becomes one slice. */
+ * machine that lets p3_scan_body_dots jump over everything but the few octets
+ * that matter: in well-formed data that is only a dot at the start of a
+ * line. The AVX-512 scan goes on past stuffed dots and hands back where
+ * they are (the slices are cut there), so a 16 KiB chunk is one scan. */
 #include "p3_scan.h"
 #include "p3_util.h"
 #include "pop3parse.h"
