@@ -602,26 +602,6 @@ P3_AVX512 static size_t lf_between(const char *q, size_t from, size_t to)
     return c;
 }
 
-/* The events of the 128-octet round at q + j (j >= 64, all of it below
- * the end) as two 64-bit masks, octet-exact. VEX compares and vpmovmskb:
- * on this core a 64-octet compare into a mask register runs once a cycle
- * and a move out of one every other cycle (bench/README.md). */
-P3_AVX512VL static inline void round_events(const char *q, size_t j, uint64_t *e0, uint64_t *e1)
-{
-    const __m256i wlf = _mm256_set1_epi8('\n'), wcr = _mm256_set1_epi8('\r'),
-                  wdot = _mm256_set1_epi8('.');
-    uint32_t m[4];
-    for (int h = 0; h < 4; h++) {
-        __m256i a = _mm256_load_si256((const void *)(q + j + 32 * h));
-        __m256i ap = _mm256_loadu_si256((const void *)(q + j + 32 * h - 1));
-        __m256i x = _mm256_xor_si256(_mm256_cmpeq_epi8(a, wlf), _mm256_cmpeq_epi8(ap, wcr));
-        __m256i d = _mm256_and_si256(_mm256_cmpeq_epi8(ap, wlf), _mm256_cmpeq_epi8(a, wdot));
-        m[h] = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(x, d));
-    }
-    *e0 = m[0] | (uint64_t)m[1] << 32;
-    *e1 = m[2] | (uint64_t)m[3] << 32;
-}
-
 /* The blocks are aligned to 64 octets (a block's own load never straddles
  * two cache lines; only its load from one octet before does). The first
  * block is q = p rounded down, loaded with the octets before p and at or
@@ -713,7 +693,12 @@ P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char pr
             size_t j = start + 128 * (size_t)(rounds - 1 - top);
             uint64_t e[2];
             evr &= ~(1ull << top);
-            round_events(q, j, &e[0], &e[1]);
+            for (int h = 0; h < 2; h++) {
+                const char *b = q + j + 64 * (size_t)h;
+                __m512i v2 = _mm512_load_si512((const void *)b);
+                e[h] = _cvtmask64_u64(body_ev512(v2, _mm512_loadu_si512((const void *)(b - 1)),
+                                                 _mm512_cmpeq_epi8_mask(v2, vlf)));
+            }
             for (int h = 0; h < 2; h++) {
                 for (uint64_t m = e[h]; m; m &= m - 1) {
                     size_t at = j + 64 * (size_t)h + (size_t)_tzcnt_u64(m);
