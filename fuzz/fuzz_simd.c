@@ -28,10 +28,11 @@ static void scans(fz_rec *r, const char *p, size_t n)
     /* The same events through the scan that goes past stuffed dots:
      * recorded dots and stops together are the chain above. */
     size_t lfs = 0;
+    unsigned hint = n ? (unsigned char)p[n - 1] % 80 : 0; /* any start is allowed */
     for (size_t i = 0; i < n;) {
         size_t dots[8], nd, lf;
         size_t j = i + p3_scan_body_dots(p + i, n - i, i ? (unsigned char)p[i - 1] : '\n', &lf,
-                                         dots, i % 9, &nd);
+                                         dots, i % 9, &nd, &hint);
         for (size_t t = 0; t < nd; t++)
             fz_put(r, i + dots[t]);
         fz_put(r, j);

@@ -68,10 +68,11 @@ static p3_mask128 ref_nongraph(const char *p, size_t n)
  * before left off, and a stuffed dot (line start, then data); the
  * returned index is the event after the last one, and *lf counts the LFs
  * before it. Returns how many dots were recorded. */
-static size_t check_dots(const char *p, size_t n, unsigned char prev, size_t dcap)
+static size_t check_dots_hint(const char *p, size_t n, unsigned char prev, size_t dcap,
+                              unsigned hint)
 {
     size_t dots[20], nd = 99, lf = 99999, pos = 0, total = 0, rlf;
-    size_t k = p3_scan_body_dots(p, n, prev, &lf, dots, dcap, &nd);
+    size_t k = p3_scan_body_dots(p, n, prev, &lf, dots, dcap, &nd, &hint);
     ck_assert_uint_le(nd, dcap);
     unsigned char pv = prev;
     for (size_t t = 0; t < nd; t++) {
@@ -86,6 +87,18 @@ static size_t check_dots(const char *p, size_t n, unsigned char prev, size_t dca
     ck_assert_uint_eq(k, pos + ref_body(p + pos, n - pos, pv, &rlf));
     ck_assert_uint_eq(lf, total + rlf);
     return nd;
+}
+
+/* The same against the oracle whatever hint the scan is given: the hint
+ * may change only how fast it goes. Each call takes the next of these (0
+ * is a new stream, the others what a call before may have left, or
+ * nonsense). */
+static size_t check_dots(const char *p, size_t n, unsigned char prev, size_t dcap)
+{
+    static const unsigned hints[] = {0, 1, 2, 5, 62, 63, 64, 4096, ~0u};
+    static size_t next_hint;
+    next_hint = (next_hint + 1) % (sizeof hints / sizeof hints[0]);
+    return check_dots_hint(p, n, prev, dcap, hints[next_hint]);
 }
 
 /* Runs every available implementation on p[0..n) and checks all the scans
@@ -389,6 +402,49 @@ START_TEST(body_dots)
 }
 END_TEST
 
+/* The hint of the AVX-512 scan: after a call that went past two or more
+ * stuffed dots to the end of its input, the next call on the stream is
+ * told to log its rounds (the hint is nonzero); after a call that stopped
+ * at any other event, or that could record no dot, it is told to test them
+ * one by one (0), so that a response's terminator stops the next scan
+ * where it is. The results are the same either way (check_dots). */
+START_TEST(body_hint)
+{
+    if (!p3_impl_available(P3_IMPL_AVX512))
+        return;
+    p3_impl_set(P3_IMPL_AVX512);
+    static char buf[16384];
+    for (size_t i = 0, line = 0; i < sizeof buf; line++) {
+        for (size_t c = 0; c < 70 && i < sizeof buf - 2; c++)
+            buf[i++] = (char)(c == 0 && line % 20 == 19 ? '.' : 'a' + (char)(c % 26));
+        buf[i++] = '\r';
+        buf[i++] = '\n';
+    }
+    const size_t n = sizeof buf;
+    size_t dots[16], nd, lf;
+    unsigned hint = 0;
+    ck_assert_uint_eq(p3_scan_body_dots(buf, n, '\n', &lf, dots, 16, &nd, &hint), n);
+    ck_assert_uint_eq(nd, 16384 / 72 / 20);
+    ck_assert_uint_ne(hint, 0);
+    /* the same text with a terminator line after the first dots */
+    memcpy(buf + 72 * 40, ".\r\n", 3);
+    hint = 0;
+    ck_assert_uint_eq(p3_scan_body_dots(buf, n, '\n', &lf, dots, 16, &nd, &hint), 72 * 40);
+    ck_assert_uint_eq(nd, 2);
+    ck_assert_uint_eq(lf, 40);
+    ck_assert_uint_eq(hint, 0);
+    hint = 63;
+    ck_assert_uint_eq(p3_scan_body_dots(buf, n, '\n', &lf, dots, 16, &nd, &hint), 72 * 40);
+    ck_assert_uint_eq(hint, 0);
+    /* no room for dots: the first one stops the scan, and the next call
+     * tests rounds one by one */
+    hint = 40;
+    ck_assert_uint_eq(p3_scan_body_dots(buf, n, '\n', &lf, dots, 0, &nd, &hint), 72 * 19);
+    ck_assert_uint_eq(hint, 0);
+    p3_impl_set(P3_IMPL_AUTO);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("scan");
@@ -402,6 +458,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, random_inputs);
     tcase_add_test(tc, long_clean);
     tcase_add_test(tc, body_dots);
+    tcase_add_test(tc, body_hint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -308,6 +308,7 @@ typedef struct p3_ml {
     /* private */
     unsigned flags;
     unsigned state;
+    unsigned scan_hint; /* what the body scan learnt about this response */
     size_t max_line;
 } p3_ml;
 

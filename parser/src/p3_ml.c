@@ -2,7 +2,9 @@
  * machine that lets p3_scan_body_dots jump over everything but the few octets
  * that matter: in well-formed data that is only a dot at the start of a
  * line. The AVX-512 scan goes on past stuffed dots and hands back where
- * they are (the slices are cut there), so a 16 KiB chunk is one scan. */
+ * they are (the slices are cut there), so a 16 KiB chunk is one scan; its
+ * hint, kept in the p3_ml between calls, tells it how the response went so
+ * far. */
 #include "p3_scan.h"
 #include "p3_util.h"
 #include "pop3parse.h"
@@ -117,7 +119,7 @@ ssize_t p3_ml_body(p3_ml *d, const char *buf, size_t len, p3_slice *out, size_t 
              * of out[] stays free for the slice that ends where it stopped. */
             size_t lf, nd, dots[16], room = cap - no - (no < cap);
             size_t k = i + p3_scan_body_dots(buf + i, len - i, prev, &lf, dots,
-                                             room < 16 ? room : 16, &nd);
+                                             room < 16 ? room : 16, &nd, &d->scan_hint);
             d->lines += lf;
             for (size_t t = 0; t < nd; t++) {
                 size_t at = i + dots[t];

@@ -589,7 +589,7 @@ P3_AVX512 static inline __mmask64 body_ev512(__m512i v, __m512i vp, __mmask64 kl
     return _kor_mask64(_kxor_mask64(kl, kcr), sol);
 }
 
-/* The LF octets of q[from..to), from a multiple of 64, to > from: the
+/* The LF octets of q[from..to), from a multiple of 64, to >= from: the
  * count up to an event inside a run (the run's count went past it). */
 P3_AVX512 static size_t lf_between(const char *q, size_t from, size_t to)
 {
@@ -602,13 +602,82 @@ P3_AVX512 static size_t lf_between(const char *q, size_t from, size_t to)
     return c;
 }
 
+/* One 128-octet round of the body scan at b (64-aligned): four 32-octet
+ * vectors with VEX compares into vectors (4 a cycle on Zen 4, against 1 a
+ * cycle for a 64-octet compare into a mask). Per vector: LF, CR before, and
+ * the two word alignments of "\n." folded by ternary logic. Returns the
+ * round's events (zero: none); *lfs = minus its LFs in byte lanes (at most
+ * 4 a lane, so the sums of 63 rounds fit). */
+P3_AVX512VL static inline __m256i body_round(const char *b, __m256i *lfs)
+{
+    const __m256i wlf = _mm256_set1_epi8('\n'), wcr = _mm256_set1_epi8('\r'),
+                  wdot = _mm256_set1_epi16(0x2E0A); /* "\n." */
+    __m256i lv[4], e[4], dv[4];
+    for (int h = 0; h < 4; h++) {
+        __m256i a = _mm256_load_si256((const void *)(b + 32 * h));
+        __m256i ap = _mm256_loadu_si256((const void *)(b + 32 * h - 1));
+        /* one load each: gcc would fold the load into every compare */
+        __asm__("" : "+v"(a), "+v"(ap));
+        lv[h] = _mm256_cmpeq_epi8(a, wlf);
+        __m256i pc = _mm256_cmpeq_epi8(ap, wcr);
+        __m256i dz = _mm256_cmpeq_epi16(a, wdot); /* "\n." at odd offsets */
+        dv[h] = _mm256_cmpeq_epi16(ap, wdot);      /* at even offsets */
+        /* keep d a vector (clang would otherwise move it to masks) */
+        __asm__("" : "+v"(dv[h]));
+        e[h] = _mm256_ternarylogic_epi32(lv[h], pc, dz, 0xBE); /* (l ^ pc) | dz */
+    }
+    __m256i t1 = _mm256_ternarylogic_epi32(e[0], e[1], e[2], 0xFE);
+    __m256i t2 = _mm256_ternarylogic_epi32(e[3], dv[0], dv[1], 0xFE);
+    *lfs = _mm256_add_epi8(_mm256_add_epi8(lv[0], lv[1]), _mm256_add_epi8(lv[2], lv[3]));
+    return _mm256_ternarylogic_epi32(t1, t2, _mm256_or_si256(dv[2], dv[3]), 0xFE);
+}
+
+/* The LFs counted in byte lanes by body_round, summed. */
+P3_AVX512VL static inline size_t lf_sum(__m256i acc)
+{
+    __m256i s8 = _mm256_sad_epu8(acc, _mm256_setzero_si256());
+    return (size_t)_mm256_extract_epi64(s8, 0) + (size_t)_mm256_extract_epi64(s8, 1) +
+           (size_t)_mm256_extract_epi64(s8, 2) + (size_t)_mm256_extract_epi64(s8, 3);
+}
+
+/* The events of the 128-octet round at q + j (64-aligned), in order: each
+ * stuffed dot goes into dots[] (as an offset from q + mis) while *got <
+ * dcap. Returns the first other event, *lr = the LFs of the round before
+ * it; or SIZE_MAX when every event was a dot recorded, *lr = the round's
+ * LFs. */
+P3_AVX512 static inline size_t round_events(const char *q, size_t j, size_t end, size_t mis,
+                                            size_t *dots, size_t dcap, size_t *got, size_t *lr)
+{
+    size_t c = 0;
+    for (size_t b = j; b < j + 128; b += 64) {
+        __m512i v = _mm512_load_si512((const void *)(q + b));
+        __mmask64 kl = _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8('\n'));
+        uint64_t l = _cvtmask64_u64(kl);
+        uint64_t e =
+            _cvtmask64_u64(body_ev512(v, _mm512_loadu_si512((const void *)(q + b - 1)), kl));
+        for (; e; e &= e - 1) {
+            size_t at = b + (size_t)_tzcnt_u64(e);
+            if (q[at - 1] == '\n' && q[at] == '.' && at + 1 < end && q[at + 1] != '\r' &&
+                q[at + 1] != '\n' && *got < dcap) {
+                dots[(*got)++] = at - mis;
+                continue;
+            }
+            *lr = c + (size_t)__builtin_popcountll(_bzhi_u64(l, (unsigned)(at - b)));
+            return at;
+        }
+        c += (size_t)__builtin_popcountll(l);
+    }
+    *lr = c;
+    return SIZE_MAX;
+}
+
 /* The blocks are aligned to 64 octets (a block's own load never straddles
  * two cache lines; only its load from one octet before does). The first
  * block is q = p rounded down, loaded with the octets before p and at or
  * after p + n masked off (masked-off lanes are not read and read as 0x00);
  * its previous octets come from the masks, prev at the lane of p. */
 P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char prev, size_t *lf,
-                                       size_t *dots, size_t dcap, size_t *nd)
+                                       size_t *dots, size_t dcap, size_t *nd, unsigned *hint)
 {
     const __m512i vlf = _mm512_set1_epi8('\n');
     const size_t mis = (size_t)((uintptr_t)p & 63);
@@ -623,54 +692,67 @@ P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char pr
     uint64_t plf = l << 1 | (uint64_t)(prev == '\n') << mis;
     uint64_t ev = ((l ^ pcr) | (plf & d)) & k;
     size_t got = 0;
+    const unsigned h0 = *hint;
     *nd = 0;
+    *hint = 0; /* unless the scan reaches n logging its rounds */
     if (ev)
         return body_hit(0, ev, l, 0, lf) - mis;
     size_t count = (size_t)__builtin_popcountll(l), i = 64;
-    /* Middle blocks, 128 octets a round in four 32-octet vectors with VEX
-     * compares into vectors (4 a cycle on Zen 4, against 1 a cycle for a
-     * 64-octet compare into a mask): per vector, LF, CR before, and the two
-     * word alignments of "\n." folded by ternary logic, one vptest a round.
-     * The LF count runs in byte lanes (at most 4 a round, 63 rounds).
-     * A round with an event does not leave the loop: vptest's result is
-     * shifted into a word of bits, one per round, and the rounds with an
-     * event are looked at after a run of rounds. A branch that left the loop
-     * at each event would be mispredicted at each one, and from DRAM that
-     * also throws away the loads the core had started past it: text with
-     * W1's line-start dots (one every ~3.6 KiB) lost 10-17 % of its rate
-     * to them.
-     * Stuffed dots are recorded and the scan goes on. The first run after
-     * the entry is 2 rounds, so that a caller who meets an event every few
-     * octets (lenient bare LFs, say) is not made to scan a long run past
-     * each; later runs are 63 rounds. */
-    size_t run = 2 * 128;
+    /* Middle blocks, 128 octets a round (body_round). At first each round
+     * is tested and the scan stops at its first event, so that a short
+     * response's terminator ends the scan where it is. Once two stuffed
+     * dots have been recorded (or the hint says that the call before on
+     * this stream ended so), the rounds are logged instead: vptest's result
+     * is shifted into a word, a bit per round, and the rounds with an event
+     * are looked at after a run of rounds. The branch that leaves the loop
+     * at an event is mispredicted at each one, and from DRAM that also
+     * throws away the loads the core had started past it: W1's line-start
+     * dots (one every ~3.6 KiB) cost 10-17 % of its rate that way.
+     * A logged run goes on past an event that stops the scan (a
+     * terminator, a dot with no room left), so the runs grow from 2 rounds
+     * to 63 (the most the LF count's byte lanes hold): a run goes past such
+     * an event by at most what the logged runs before it covered. The hint
+     * carries the run length to the next call, so that a long response is
+     * logged from the start of each later chunk; a call that stops at an
+     * event hands on 0. */
+    const __m256i zero = _mm256_setzero_si256();
+    int logging = h0 && dcap; /* runs logged, not tested round by round */
+    size_t run = 128 * (size_t)(logging && h0 < 63 ? h0 : 63);
     while (i + 128 <= end) {
         const size_t start = i, before = count;
         const size_t stop = end - i >= run ? i + run : end - ((end - i) & 127);
-        run = 63 * 128;
-        const __m256i wlf = _mm256_set1_epi8('\n'), wcr = _mm256_set1_epi8('\r'),
-                      wdot = _mm256_set1_epi16(0x2E0A); /* "\n." */
-        const __m256i zero = _mm256_setzero_si256();
-        __m256i acc = zero;
+        __m256i acc = zero, ls;
+        size_t lr, at;
+        if (!logging) {
+            int hit = 0;
+            for (; i < stop; i += 128) {
+                __m256i t = body_round(q + i, &ls);
+                if (!_mm256_testz_si256(t, t)) {
+                    hit = 1;
+                    break;
+                }
+                acc = _mm256_sub_epi8(acc, ls);
+            }
+            count += lf_sum(acc);
+            if (!hit)
+                continue;
+            if ((at = round_events(q, i, end, mis, dots, dcap, &got, &lr)) != SIZE_MAX) {
+                *lf = count + lr;
+                *nd = got;
+                return at - mis;
+            }
+            count += lr;
+            i += 128;
+            if (got >= 2 && got < dcap) {
+                logging = 1;
+                run = 2 * 128;
+            }
+            continue;
+        }
         uint64_t quiet = 0; /* a bit per round, the first one highest: 1 = no event */
         for (; i < stop; i += 128) {
-            __m256i lv[4], e[4], dv[4];
-            for (int h = 0; h < 4; h++) {
-                __m256i a = _mm256_load_si256((const void *)(q + i + 32 * h));
-                __m256i ap = _mm256_loadu_si256((const void *)(q + i + 32 * h - 1));
-                /* one load each: gcc would fold the load into every compare */
-                __asm__("" : "+v"(a), "+v"(ap));
-                lv[h] = _mm256_cmpeq_epi8(a, wlf);
-                __m256i pc = _mm256_cmpeq_epi8(ap, wcr);
-                __m256i dz = _mm256_cmpeq_epi16(a, wdot); /* "\n." at odd offsets */
-                dv[h] = _mm256_cmpeq_epi16(ap, wdot);      /* at even offsets */
-                /* keep d a vector (clang would otherwise move it to masks) */
-                __asm__("" : "+v"(dv[h]));
-                e[h] = _mm256_ternarylogic_epi32(lv[h], pc, dz, 0xBE); /* (l ^ pc) | dz */
-            }
-            __m256i t1 = _mm256_ternarylogic_epi32(e[0], e[1], e[2], 0xFE);
-            __m256i t2 = _mm256_ternarylogic_epi32(e[3], dv[0], dv[1], 0xFE);
-            __m256i t = _mm256_ternarylogic_epi32(t1, t2, _mm256_or_si256(dv[2], dv[3]), 0xFE);
+            __m256i t = body_round(q + i, &ls);
+            acc = _mm256_sub_epi8(acc, ls);
             /* vptest's CF is "t is zero", shifted in by adc: the same two
              * instructions as a test and a branch (from the intrinsic,
              * compilers make four) */
@@ -678,42 +760,31 @@ P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char pr
                     : [b] "+r"(quiet)
                     : [t] "x"(t), [z] "x"(zero)
                     : "cc");
-            acc = _mm256_sub_epi8(
-                acc, _mm256_add_epi8(_mm256_add_epi8(lv[0], lv[1]), _mm256_add_epi8(lv[2], lv[3])));
         }
-        __m256i s8 = _mm256_sad_epu8(acc, zero);
-        count += (size_t)_mm256_extract_epi64(s8, 0) + (size_t)_mm256_extract_epi64(s8, 1) +
-                 (size_t)_mm256_extract_epi64(s8, 2) + (size_t)_mm256_extract_epi64(s8, 3);
-        const unsigned rounds = (unsigned)((stop - start) >> 7); /* 1 to 63 */
-        uint64_t evr = ~quiet & ((1ull << rounds) - 1);
-        /* Each round with an event, in order: its stuffed dots recorded
-         * while there is room; anything else is where the scan stops. */
-        while (evr) {
+        count += lf_sum(acc);
+        const unsigned rounds = (unsigned)((i - start) >> 7); /* 1 to 63 */
+        /* the rounds with an event, the last one as bit 0, in order */
+        for (uint64_t evr = ~quiet & ((1ull << rounds) - 1); evr;) {
             unsigned top = 63u - (unsigned)__builtin_clzll(evr);
             size_t j = start + 128 * (size_t)(rounds - 1 - top);
-            uint64_t e[2];
             evr &= ~(1ull << top);
-            for (int h = 0; h < 2; h++) {
-                const char *b = q + j + 64 * (size_t)h;
-                __m512i v2 = _mm512_load_si512((const void *)b);
-                e[h] = _cvtmask64_u64(body_ev512(v2, _mm512_loadu_si512((const void *)(b - 1)),
-                                                 _mm512_cmpeq_epi8_mask(v2, vlf)));
-            }
-            for (int h = 0; h < 2; h++) {
-                for (uint64_t m = e[h]; m; m &= m - 1) {
-                    size_t at = j + 64 * (size_t)h + (size_t)_tzcnt_u64(m);
-                    if (q[at - 1] == '\n' && q[at] == '.' && at + 1 < end && q[at + 1] != '\r' &&
-                        q[at + 1] != '\n' && got < dcap) {
-                        dots[got++] = at - mis;
-                        continue;
-                    }
-                    *lf = before + lf_between(q, start, at);
-                    *nd = got;
-                    return at - mis;
-                }
+            if ((at = round_events(q, j, end, mis, dots, dcap, &got, &lr)) != SIZE_MAX) {
+                /* the LFs before the round, from whichever end of the run
+                 * is nearer */
+                *lf = lr + (j - start <= i - j ? before + lf_between(q, start, j)
+                                               : count - lf_between(q, j, i));
+                *nd = got;
+                return at - mis;
             }
         }
+        if (got == dcap) { /* no room: the next dot stops the scan */
+            logging = 0;
+            run = 63 * 128;
+        } else {
+            run = run < 32 * 128 ? 2 * run : 63 * 128;
+        }
     }
+    const unsigned h1 = logging ? (unsigned)(run >> 7) : 0;
     *nd = got;
     for (; i < end; i += 64) {
         k = tail_mask(end - i);
@@ -725,13 +796,15 @@ P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char pr
         count += (size_t)__builtin_popcountll(l);
     }
     *lf = count;
+    *hint = h1;
     return n;
 }
 
 P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char prev, size_t *lf)
 {
     size_t nd;
-    return bodyd_avx512(p, n, prev, lf, NULL, 0, &nd);
+    unsigned hint = 0;
+    return bodyd_avx512(p, n, prev, lf, NULL, 0, &nd, &hint);
 }
 P3_AVX512 static p3_mask128 nongraph_avx512(const char *p, size_t n)
 {
@@ -755,10 +828,11 @@ P3_AVX512 static p3_mask128 nongraph_avx512(const char *p, size_t n)
  * contract): the first event, whatever it is, ends the scan. */
 #define P3_BODYD_NONE(fn)                                                                      \
     static size_t fn##_d(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,  \
-                         size_t dcap, size_t *nd)                                                \
+                         size_t dcap, size_t *nd, unsigned *hint)                                \
     {                                                                                            \
         (void)dots;                                                                              \
         (void)dcap;                                                                              \
+        (void)hint;                                                                              \
         *nd = 0;                                                                                 \
         return fn(p, n, prev, lf);                                                               \
     }
@@ -784,7 +858,7 @@ static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, bo
 static size_t special_resolve(const char *p, size_t n);
 static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
 static size_t bodyd_resolve(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
-                            size_t dcap, size_t *nd);
+                            size_t dcap, size_t *nd, unsigned *hint);
 static size_t eol_resolve(const char *p, size_t n);
 static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx);
 static p3_mask128 nongraph_resolve(const char *p, size_t n);
@@ -860,9 +934,9 @@ static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *
     return resolve()->body(p, n, prev, lf);
 }
 static size_t bodyd_resolve(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
-                            size_t dcap, size_t *nd)
+                            size_t dcap, size_t *nd, unsigned *hint)
 {
-    return resolve()->bodyd(p, n, prev, lf, dots, dcap, nd);
+    return resolve()->bodyd(p, n, prev, lf, dots, dcap, nd, hint);
 }
 static size_t eol_resolve(const char *p, size_t n) { return resolve()->eol(p, n); }
 static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx)

@@ -27,7 +27,7 @@ struct p3_scan_ops {
     size_t (*special)(const char *p, size_t n);
     size_t (*body)(const char *p, size_t n, unsigned char prev, size_t *lf);
     size_t (*bodyd)(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
-                    size_t dcap, size_t *nd);
+                    size_t dcap, size_t *nd, unsigned *hint);
     size_t (*eol)(const char *p, size_t n);
     size_t (*eolidx)(const char *p, size_t n, uint16_t *idx);
     p3_mask128 (*nongraph)(const char *p, size_t n);
@@ -72,11 +72,14 @@ static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev
  * stops, each next one where it stops when called again from the dot
  * before + 1. The returned index is where that chain stops next, and *lf
  * counts the LFs before it. How many dots an implementation goes past is
- * its own choice (none is allowed), so callers see one behaviour. */
+ * its own choice (none is allowed), so callers see one behaviour.
+ * *hint carries what the scan learnt about the data to the next call on
+ * the same stream (0 before the first call, or for a new stream; any value
+ * is safe): only the speed depends on it, never the results. */
 static inline size_t p3_scan_body_dots(const char *p, size_t n, unsigned char prev, size_t *lf,
-                                       size_t *dots, size_t dcap, size_t *nd)
+                                       size_t *dots, size_t dcap, size_t *nd, unsigned *hint)
 {
-    return p3_scan_ops_now()->bodyd(p, n, prev, lf, dots, dcap, nd);
+    return p3_scan_ops_now()->bodyd(p, n, prev, lf, dots, dcap, nd, hint);
 }
 
 /* Index of the first '\r' or '\n' in p[0..n), or n. */
