@@ -127,24 +127,28 @@ static void buf_trim(p3b_buf *b)
     }
 }
 
-int p3b_gen_w1(p3b_w1 *w)
+/* S1's message sizes: short, as in a mailbox of ordinary mail. */
+static uint64_t draw_short(rng *r) { return uni(r, 200, 8192); }
+
+/* W1's recipe, with the seed and the size draw as parameters. */
+static int gen_retr(p3b_w1 *w, uint64_t seed, uint64_t (*size)(rng *), uint32_t maxmsg)
 {
-    enum { LIMIT = 67108864, MAXMSG = 4096 };
+    enum { LIMIT = 67108864 };
     memset(w, 0, sizeof *w);
-    rng r = {1};
+    rng r = {seed};
     /* The unstuffed body is built first: its length goes in the status line
      * that precedes it. A body line is at most 998 + 2 octets over target. */
     p3b_buf body = {0};
-    w->blen = calloc(MAXMSG, sizeof *w->blen);
-    w->lines = calloc(MAXMSG, sizeof *w->lines);
-    w->stuffed = calloc(MAXMSG, sizeof *w->stuffed);
+    w->blen = calloc(maxmsg, sizeof *w->blen);
+    w->lines = calloc(maxmsg, sizeof *w->lines);
+    w->stuffed = calloc(maxmsg, sizeof *w->stuffed);
     if (!w->blen || !w->lines || !w->stuffed || buf_reserve(&w->buf, LIMIT + (1u << 20)))
         goto fail;
     uint64_t cur = 0;
     while (cur < LIMIT) {
-        if (w->nmsg == MAXMSG)
+        if (w->nmsg == maxmsg)
             goto fail;
-        uint64_t target = draw_size(&r);
+        uint64_t target = size(&r);
         if (target > LIMIT - cur)
             target = LIMIT - cur;
         body.n = 0;
@@ -330,6 +334,10 @@ int p3b_gen_w3(p3b_w3 *w)
     buf_trim(&w->buf);
     return 0;
 }
+
+int p3b_gen_w1(p3b_w1 *w) { return gen_retr(w, 1, draw_size, 4096); }
+
+int p3b_gen_s1(p3b_w1 *w) { return gen_retr(w, 4, draw_short, 32768); }
 
 void p3b_free_w1(p3b_w1 *w)
 {

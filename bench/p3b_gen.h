@@ -26,6 +26,14 @@
 #define P3B_W3_LINES    10000000u
 #define P3B_W3_SHA256   "bfe7cd4d311399ae92f18da07f2a37246d6cfb61e5564a694f8ca1f14955ba09"
 
+/* S1 (p3b_gen_s1): pop3bench's own, from its generator; the same from gcc
+ * and clang builds. */
+#define P3B_S1_BYTES    67108937u
+#define P3B_S1_MESSAGES 15573u
+#define P3B_S1_LINES    831437u
+#define P3B_S1_STUFFED  15815u
+#define P3B_S1_SHA256   "2e13960a2b12b946e8ee57909d34bb3b20e3e0bc5903121c38c0a3dae127eafa"
+
 /* The command kinds of W3, in the order WORKLOADS.md lists them. UIDL and
  * LIST with and without an argument are counted apart. */
 enum p3b_w3_cat {
@@ -91,6 +99,12 @@ int p3b_gen_hugepages_on(void);
 int p3b_gen_w1(p3b_w1 *w);
 int p3b_gen_w2(p3b_w2 *w);
 int p3b_gen_w3(p3b_w3 *w);
+/* S1, not in WORKLOADS.md: W1's recipe with seed 4 and every message size
+ * U[200,8192] (in W1 most messages are 2 KiB to 1 MiB and the mean is about
+ * 0.5 MiB). It measures what W1 cannot: the cost of a message's start and
+ * end, the status line and a new p3_ml, and how far the body scan goes
+ * past a terminator. Freed with p3b_free_w1. */
+int p3b_gen_s1(p3b_w1 *w);
 
 void p3b_free_w1(p3b_w1 *w);
 void p3b_free_w2(p3b_w2 *w);

@@ -98,7 +98,7 @@ static int leading_u64(p3_slice s, uint64_t *v)
     return 0;
 }
 
-int p3b_parse_w1(const p3b_w1 *w, p3b_err *e)
+int p3b_parse_retr(const p3b_w1 *w, const char *name, p3b_err *e)
 {
     enum { NOUT = 64 };
     p3_slice out[NOUT];
@@ -108,23 +108,24 @@ int p3b_parse_w1(const p3b_w1 *w, p3b_err *e)
     for (uint32_t m = 0; m < w->nmsg; m++) {
         p3_status st;
         uint64_t blen;
-        if (status_line(&f, &st, e, "W1 RETR status"))
+        if (status_line(&f, &st, e, name))
             return -1;
         if (leading_u64(st.text, &blen) || blen != w->blen[m])
-            return fail(e, "W1 message %u: status text \"%.*s\" does not give %llu octets", m + 1,
-                        (int)st.text.n, st.text.p, (unsigned long long)w->blen[m]);
+            return fail(e, "%s message %u: status text \"%.*s\" does not give %llu octets", name,
+                        m + 1, (int)st.text.n, st.text.p, (unsigned long long)w->blen[m]);
         p3_ml d;
         p3_ml_init(&d, 0, 0);
         uint64_t sum = 0;
         while (!p3_ml_done(&d)) {
             if (f.pos == f.win && feed_more(&f))
-                return fail(e, "W1 message %u: input ends before its terminator", m + 1);
+                return fail(e, "%s message %u: input ends before its terminator", name, m + 1);
             size_t nout = 0;
             ssize_t c = p3_ml_body(&d, f.buf + f.pos, f.win - f.pos, out, NOUT, &nout);
             if (c < 0)
-                return ml_fail(e, "W1 body", &f, &d, c);
+                return ml_fail(e, name, &f, &d, c);
             if (c == 0 && nout == 0 && !p3_ml_done(&d))
-                return fail(e, "W1 message %u: p3_ml_body made no progress at %zu", m + 1, f.pos);
+                return fail(e, "%s message %u: p3_ml_body made no progress at %zu", name,
+                            m + 1, f.pos);
             for (size_t k = 0; k < nout; k++)
                 sum += out[k].n;
             f.pos += (size_t)c;
@@ -132,9 +133,10 @@ int p3b_parse_w1(const p3b_w1 *w, p3b_err *e)
         if (sum != blen || d.octets != blen || d.lines != w->lines[m] ||
             d.stuffed != w->stuffed[m] || d.lenient)
             return fail(e,
-                        "W1 message %u: parser gave %llu octets in slices, octets %llu, lines %llu, "
-                        "stuffed %llu, lenient 0x%x; generator: %llu octets, %llu lines, %llu stuffed",
-                        m + 1, (unsigned long long)sum, (unsigned long long)d.octets,
+                        "%s message %u: parser gave %llu octets in slices, octets %llu, lines %llu, "
+                        "stuffed %llu, lenient 0x%x; generator: %llu octets, %llu lines, "
+                        "%llu stuffed",
+                        name, m + 1, (unsigned long long)sum, (unsigned long long)d.octets,
                         (unsigned long long)d.lines, (unsigned long long)d.stuffed, d.lenient,
                         (unsigned long long)blen, (unsigned long long)w->lines[m],
                         (unsigned long long)w->stuffed[m]);
@@ -142,10 +144,10 @@ int p3b_parse_w1(const p3b_w1 *w, p3b_err *e)
         stuffed += d.stuffed;
     }
     if (f.pos != f.total)
-        return fail(e, "W1: %zu octets left after the last message", f.total - f.pos);
+        return fail(e, "%s: %zu octets left after the last message", name, f.total - f.pos);
     if (lines != w->total_lines || stuffed != w->total_stuffed)
-        return fail(e, "W1: totals differ (lines %llu, stuffed %llu)", (unsigned long long)lines,
-                    (unsigned long long)stuffed);
+        return fail(e, "%s: totals differ (lines %llu, stuffed %llu)", name,
+                    (unsigned long long)lines, (unsigned long long)stuffed);
     return 0;
 }
 

@@ -30,7 +30,8 @@ void p3b_set_api(p3b_api api);
 
 /* Each returns 0 when everything the parser produced matches the generator,
  * or -1 with e->msg saying what differed and where. */
-int p3b_parse_w1(const p3b_w1 *w, p3b_err *e);
+/* RETR responses (W1, S1); name starts the messages. */
+int p3b_parse_retr(const p3b_w1 *w, const char *name, p3b_err *e);
 int p3b_parse_w2(const p3b_w2 *w, p3b_err *e);
 int p3b_parse_w3(const p3b_w3 *w, p3b_err *e);
 
