@@ -800,12 +800,6 @@ P3_AVX512VL static size_t bodyd_avx512(const char *p, size_t n, unsigned char pr
     return n;
 }
 
-P3_AVX512VL static size_t body_avx512(const char *p, size_t n, unsigned char prev, size_t *lf)
-{
-    size_t nd;
-    unsigned hint = 0;
-    return bodyd_avx512(p, n, prev, lf, NULL, 0, &nd, &hint);
-}
 P3_AVX512 static p3_mask128 nongraph_avx512(const char *p, size_t n)
 {
     const __m512i lo = _mm512_set1_epi8(0x21), span = _mm512_set1_epi8(0x7e - 0x21);
@@ -842,29 +836,25 @@ P3_BODYD_NONE(body_sse2)
 P3_BODYD_NONE(body_avx2)
 #endif
 
-static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar,
-                                           body_scalar_d, eol_scalar, eolidx_scalar,
-                                           nongraph_scalar};
+static const struct p3_scan_ops ops_scalar = {P3_IMPL_SCALAR, special_scalar, body_scalar_d,
+                                           eol_scalar, eolidx_scalar, nongraph_scalar};
 #if P3_X86
-static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2, body_sse2_d,
-                                         eol_sse2, eolidx_sse2, nongraph_sse2};
-static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2, body_avx2_d,
-                                         eol_avx2, eolidx_avx2, nongraph_avx2};
-static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, body_avx512,
-                                           bodyd_avx512, eol_avx512, eolidx_avx512,
-                                           nongraph_avx512};
+static const struct p3_scan_ops ops_sse2 = {P3_IMPL_SSE2, special_sse2, body_sse2_d,
+                                         eol_sse2,     eolidx_sse2,  nongraph_sse2};
+static const struct p3_scan_ops ops_avx2 = {P3_IMPL_AVX2, special_avx2, body_avx2_d,
+                                         eol_avx2,     eolidx_avx2,  nongraph_avx2};
+static const struct p3_scan_ops ops_avx512 = {P3_IMPL_AVX512, special_avx512, bodyd_avx512,
+                                           eol_avx512,     eolidx_avx512,  nongraph_avx512};
 #endif
 
 static size_t special_resolve(const char *p, size_t n);
-static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf);
 static size_t bodyd_resolve(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
                             size_t dcap, size_t *nd, unsigned *hint);
 static size_t eol_resolve(const char *p, size_t n);
 static size_t eolidx_resolve(const char *p, size_t n, uint16_t *idx);
 static p3_mask128 nongraph_resolve(const char *p, size_t n);
-static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO,   special_resolve, body_resolve,
-                                            bodyd_resolve,  eol_resolve,     eolidx_resolve,
-                                            nongraph_resolve};
+static const struct p3_scan_ops ops_resolve = {P3_IMPL_AUTO,   special_resolve, bodyd_resolve,
+                                            eol_resolve,    eolidx_resolve,  nongraph_resolve};
 
 _Atomic(const struct p3_scan_ops *) p3_scan_cur = &ops_resolve;
 
@@ -929,10 +919,6 @@ static const struct p3_scan_ops *resolve(void)
 }
 
 static size_t special_resolve(const char *p, size_t n) { return resolve()->special(p, n); }
-static size_t body_resolve(const char *p, size_t n, unsigned char prev, size_t *lf)
-{
-    return resolve()->body(p, n, prev, lf);
-}
 static size_t bodyd_resolve(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
                             size_t dcap, size_t *nd, unsigned *hint)
 {

@@ -25,7 +25,6 @@ typedef struct p3_mask128 {
 struct p3_scan_ops {
     int impl; /* p3_impl */
     size_t (*special)(const char *p, size_t n);
-    size_t (*body)(const char *p, size_t n, unsigned char prev, size_t *lf);
     size_t (*bodyd)(const char *p, size_t n, unsigned char prev, size_t *lf, size_t *dots,
                     size_t dcap, size_t *nd, unsigned *hint);
     size_t (*eol)(const char *p, size_t n);
@@ -53,15 +52,18 @@ static inline size_t p3_scan_special(const char *p, size_t n)
  *   prev(i) == '\n' and p[i] == '.'    (a dot at the start of a line) */
 static inline size_t p3_scan_body(const char *p, size_t n, unsigned char prev)
 {
-    size_t lf;
-    return p3_scan_ops_now()->body(p, n, prev, &lf);
+    size_t lf, nd;
+    unsigned hint = 0;
+    return p3_scan_ops_now()->bodyd(p, n, prev, &lf, NULL, 0, &nd, &hint);
 }
 
 /* p3_scan_body, and *lf = the number of '\n' octets in p[0..returned index)
  * (all of them CRLF line ends, by the definition above). */
 static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf)
 {
-    return p3_scan_ops_now()->body(p, n, prev, lf);
+    size_t nd;
+    unsigned hint = 0;
+    return p3_scan_ops_now()->bodyd(p, n, prev, lf, NULL, 0, &nd, &hint);
 }
 
 /* p3_scan_body_lf that may go on past stuffed dots: positions d with
