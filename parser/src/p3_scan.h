@@ -45,6 +45,15 @@ static inline size_t p3_scan_special(const char *p, size_t n)
     return p3_scan_ops_now()->special(p, n);
 }
 
+/* p3_scan_body below, and *lf = the number of '\n' octets in p[0..returned
+ * index) (all of them CRLF line ends, by p3_scan_body's definition). */
+static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf)
+{
+    size_t nd;
+    unsigned hint = 0;
+    return p3_scan_ops_now()->bodyd(p, n, prev, lf, NULL, 0, &nd, &hint);
+}
+
 /* Index of the first position i in [0, n) that a multi-line body decoder
  * must look at, or n. With prev(0) = prev and prev(i) = p[i-1]:
  *   p[i] == '\n' and prev(i) != '\r'   (a bare LF)
@@ -52,18 +61,8 @@ static inline size_t p3_scan_special(const char *p, size_t n)
  *   prev(i) == '\n' and p[i] == '.'    (a dot at the start of a line) */
 static inline size_t p3_scan_body(const char *p, size_t n, unsigned char prev)
 {
-    size_t lf, nd;
-    unsigned hint = 0;
-    return p3_scan_ops_now()->bodyd(p, n, prev, &lf, NULL, 0, &nd, &hint);
-}
-
-/* p3_scan_body, and *lf = the number of '\n' octets in p[0..returned index)
- * (all of them CRLF line ends, by the definition above). */
-static inline size_t p3_scan_body_lf(const char *p, size_t n, unsigned char prev, size_t *lf)
-{
-    size_t nd;
-    unsigned hint = 0;
-    return p3_scan_ops_now()->bodyd(p, n, prev, lf, NULL, 0, &nd, &hint);
+    size_t lf;
+    return p3_scan_body_lf(p, n, prev, &lf);
 }
 
 /* p3_scan_body_lf that may go on past stuffed dots: positions d with
